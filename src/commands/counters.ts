@@ -1,0 +1,121 @@
+import { parseInt64, parseSafeInt } from '../protocol/numbers.ts';
+import { E } from '../protocol/redis-errors.ts';
+import { addDecimal, formatHuman, parseDecimal, type Decimal } from '../util/decimal.ts';
+import { argInt, lookupString, storeBytes } from './shard-util.ts';
+import type { CommandDef, ShardContext } from './types.ts';
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+const digits = Buffer.allocUnsafe(24);
+
+/**
+ * INCR family. The common case (both numbers within ±2^53) stays in doubles and writes the
+ * digits straight into the record; the full signed 64-bit range falls back to BigInt.
+ */
+function incrBy(c: ShardContext, incr: number, bigIncr: bigint | null): void {
+  const h = lookupString(c, 0);
+  if (h < 0) return;
+  const ks = c.ks;
+  let cur = 0;
+  let bigCur: bigint | null = null;
+  if (h !== 0) {
+    const u8 = ks.arena.u8(h);
+    const o = ks.valueOffset(h);
+    const n = ks.valueLength(h);
+    cur = parseSafeInt(u8, o, n);
+    if (Number.isNaN(cur)) {
+      bigCur = parseInt64(u8, o, n);
+      if (bigCur === null) return c.out.error(E.NOT_INTEGER);
+    }
+  }
+  let text: string | null = null;
+  if (bigCur === null && bigIncr === null) {
+    const r = cur + incr;
+    if (Number.isSafeInteger(r)) return writeNumber(c, h, r);
+    bigCur = BigInt(cur);
+    bigIncr = BigInt(incr);
+  }
+  const a = bigCur ?? BigInt(cur);
+  const b = bigIncr ?? BigInt(incr);
+  const r = a + b;
+  if (r > INT64_MAX || r < INT64_MIN) return c.out.error(E.OVERFLOW);
+  text = r.toString();
+  storeBytes(c, h, 0, Buffer.from(text), -1);
+  c.out.bigint(r);
+}
+
+function writeNumber(c: ShardContext, h: number, r: number): void {
+  const len = asciiInt(r);
+  storeBytes(c, h, 0, digits.subarray(0, len), -1);
+  c.out.integer(r);
+}
+
+function asciiInt(n: number): number {
+  let p = 0;
+  if (n < 0) {
+    digits[p++] = 45;
+    n = -n;
+  }
+  const start = p;
+  do {
+    digits[p++] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0);
+  digits.subarray(start, p).reverse();
+  return p;
+}
+
+function incrArg(c: ShardContext, i: number, negate: boolean): void {
+  const n = argInt(c.req, i);
+  if (!Number.isNaN(n)) return incrBy(c, negate ? -n : n, null);
+  const big = parseInt64(c.req.u8, c.req.off[i]!, c.req.len[i]!);
+  if (big === null) return c.out.error(E.NOT_INTEGER);
+  if (negate && big === INT64_MIN) return c.out.error('ERR decrement would overflow');
+  incrBy(c, 0, negate ? -big : big);
+}
+
+function incrbyfloat(c: ShardContext): void {
+  const incrText = c.req.str(1);
+  const incr = parseFloatArg(incrText);
+  if (incr === null) return c.out.error(E.NOT_FLOAT);
+  const h = lookupString(c, 0);
+  if (h < 0) return;
+  let curText = '0';
+  if (h !== 0) {
+    const o = c.ks.valueOffset(h);
+    curText = Buffer.from(c.ks.arena.u8(h).subarray(o, o + c.ks.valueLength(h))).toString('latin1');
+  }
+  const cur = parseFloatArg(curText);
+  if (cur === null) return c.out.error(E.NOT_FLOAT);
+  const a = parseDecimal(curText);
+  const b = parseDecimal(incrText);
+  let text: string;
+  if (a && b) text = formatHuman(addDecimal(a, b));
+  else {
+    const sum = cur + incr;
+    if (!Number.isFinite(sum)) return c.out.error(E.NAN_OR_INF);
+    text = formatHuman(parseDecimal(sum.toFixed(17)) as Decimal);
+  }
+  const bytes = Buffer.from(text);
+  storeBytes(c, h, 0, bytes, -1);
+  c.out.bulk(bytes, 0, bytes.length);
+}
+
+/** Redis string2ld: no leading space, no trailing junk, not NaN; inf is accepted. */
+function parseFloatArg(s: string): number | null {
+  if (s.length === 0 || /^\s/.test(s) || /\s$/.test(s)) return null;
+  const lower = s.toLowerCase();
+  if (/^[+-]?(inf|infinity)$/.test(lower)) return lower.startsWith('-') ? -Infinity : Infinity;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(lower)) return null;
+  const v = Number(s);
+  if (Number.isNaN(v) || !Number.isFinite(v)) return null;
+  return v;
+}
+
+export const counterCommands: CommandDef[] = [
+  { name: 'incr', route: 'key', shard: (c) => incrBy(c, 1, null) },
+  { name: 'decr', route: 'key', shard: (c) => incrBy(c, -1, null) },
+  { name: 'incrby', route: 'key', shard: (c) => incrArg(c, 1, false) },
+  { name: 'decrby', route: 'key', shard: (c) => incrArg(c, 1, true) },
+  { name: 'incrbyfloat', route: 'key', shard: incrbyfloat },
+];

@@ -1,0 +1,19 @@
+import { clientHandlers } from './client.ts';
+import { connectionHandlers } from './connection.ts';
+import { introspectionHandlers } from './introspection.ts';
+import { serverHandlers } from './server.ts';
+import { commandByName } from './table.ts';
+
+/**
+ * Attaches main-thread handlers to the command table. Kept out of table.ts so shard workers
+ * never load main-thread code. A route:'local' command left without a handler answers with
+ * the unknown-command error rather than pretending to work.
+ */
+export function attachLocalCommands(): void {
+  const all = { ...connectionHandlers, ...clientHandlers, ...introspectionHandlers, ...serverHandlers };
+  for (const [name, fn] of Object.entries(all)) {
+    const spec = commandByName(name);
+    if (!spec) throw new Error(`no table entry for local command ${name}`);
+    spec.local = fn;
+  }
+}

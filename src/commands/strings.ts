@@ -1,0 +1,273 @@
+import { E } from '../protocol/redis-errors.ts';
+import { ENC_FORCED_RAW, ENCODING, TYPE_STRING } from '../store/record.ts';
+import { argInt, expireArg, lookupString, replyValue, storeArg } from './shard-util.ts';
+import type { CommandDef, ShardContext } from './types.ts';
+
+const NX = 1;
+const XX = 2;
+const GET = 4;
+const KEEPTTL = 8;
+const PERSIST = 16;
+const EXPIRY = 32;
+
+/**
+ * Parses SET / GETEX options from argument `from` (Redis parseExtendedStringArgumentsOrReply).
+ * Returns flags, with the absolute expiry in `parsed.expireAt`; -1 after an error reply.
+ */
+const parsed = { expireAt: 0 };
+function parseOptions(c: ShardContext, from: number, isSet: boolean, cmd: string): number {
+  const req = c.req;
+  let flags = 0;
+  let expIdx = -1;
+  let unit = 1000;
+  let absolute = false;
+  for (let j = from; j < req.argc; j++) {
+    const hasNext = j + 1 < req.argc;
+    if (isSet && req.is(j, 'NX') && !(flags & XX)) flags |= NX;
+    else if (isSet && req.is(j, 'XX') && !(flags & NX)) flags |= XX;
+    else if (isSet && req.is(j, 'GET')) flags |= GET;
+    else if (isSet && req.is(j, 'KEEPTTL') && !(flags & (EXPIRY | PERSIST))) flags |= KEEPTTL;
+    else if (!isSet && req.is(j, 'PERSIST') && !(flags & (EXPIRY | KEEPTTL))) flags |= PERSIST;
+    else if (hasNext && !(flags & (EXPIRY | KEEPTTL | PERSIST)) && isExpiryWord(c, j)) {
+      flags |= EXPIRY;
+      unit = req.is(j, 'EX') || req.is(j, 'EXAT') ? 1000 : 1;
+      absolute = req.is(j, 'EXAT') || req.is(j, 'PXAT');
+      expIdx = ++j;
+    } else {
+      c.out.error(E.SYNTAX);
+      return -1;
+    }
+  }
+  parsed.expireAt = 0;
+  if (expIdx >= 0) {
+    const ms = expireArg(c, expIdx, unit, absolute, cmd);
+    if (ms < 0) return -1;
+    parsed.expireAt = ms;
+  }
+  return flags;
+}
+
+function isExpiryWord(c: ShardContext, j: number): boolean {
+  const r = c.req;
+  return r.is(j, 'EX') || r.is(j, 'PX') || r.is(j, 'EXAT') || r.is(j, 'PXAT');
+}
+
+function get(c: ShardContext): void {
+  const h = lookupString(c, 0);
+  if (h < 0) return;
+  if (h === 0) {
+    c.ks.misses++;
+    c.out.nullBulk();
+    return;
+  }
+  c.ks.hits++;
+  c.ks.touch(h);
+  replyValue(c, h);
+}
+
+function set(c: ShardContext): void {
+  const flags = parseOptions(c, 2, true, 'set');
+  if (flags < 0) return;
+  const { out, ks, req } = c;
+  // SET overwrites a key of any type; only SET ... GET needs the old value to be a string.
+  const h = ks.lookup(req.db, req.u8, req.off[0]!, req.len[0]!);
+  if (flags & GET && h !== 0 && ks.type(h) !== TYPE_STRING) return out.error(E.WRONGTYPE);
+  if (flags & GET) {
+    if (h === 0) out.nullBulk();
+    else replyValue(c, h);
+  }
+  if ((flags & NX && h !== 0) || (flags & XX && h === 0)) {
+    if (!(flags & GET)) out.nullBulk();
+    return;
+  }
+  const expireAt = flags & KEEPTTL ? -1 : parsed.expireAt;
+  if (expireAt > 0 && expireAt <= ks.now) {
+    // An absolute time already past: the write happens and the key is gone at once.
+    if (h !== 0) ks.removeFound(h);
+  } else storeArg(c, h, 0, 1, expireAt);
+  if (!(flags & GET)) out.ok();
+}
+
+function setnx(c: ShardContext): void {
+  const h = c.ks.lookup(c.req.db, c.req.u8, c.req.off[0]!, c.req.len[0]!);
+  if (h !== 0) return c.out.integer(0);
+  storeArg(c, 0, 0, 1, 0);
+  c.out.integer(1);
+}
+
+function setexGeneric(c: ShardContext, unit: number, cmd: string): void {
+  const ms = expireArg(c, 1, unit, false, cmd);
+  if (ms < 0) return;
+  const h = c.ks.lookup(c.req.db, c.req.u8, c.req.off[0]!, c.req.len[0]!);
+  storeArg(c, h, 0, 2, ms);
+  c.out.ok();
+}
+
+function getset(c: ShardContext): void {
+  const h = lookupString(c, 0);
+  if (h < 0) return;
+  if (h === 0) c.out.nullBulk();
+  else replyValue(c, h);
+  storeArg(c, h, 0, 1, 0);
+}
+
+function getdel(c: ShardContext): void {
+  const h = lookupString(c, 0);
+  if (h < 0) return;
+  if (h === 0) return c.out.nullBulk();
+  replyValue(c, h);
+  c.ks.removeFound(h);
+}
+
+function getex(c: ShardContext): void {
+  const flags = parseOptions(c, 1, false, 'getex');
+  if (flags < 0) return;
+  const h = lookupString(c, 0);
+  if (h < 0) return;
+  if (h === 0) return c.out.nullBulk();
+  const ks = c.ks;
+  ks.touch(h);
+  replyValue(c, h);
+  if (flags & PERSIST) ks.setExpire(c.req.db, h, 0);
+  else if (flags & EXPIRY) {
+    if (parsed.expireAt <= ks.now) ks.removeFound(h);
+    else ks.setExpire(c.req.db, h, parsed.expireAt);
+  }
+}
+
+/** The shard's part of MGET: one bulk (or nil) per key it owns, in the order given. */
+function mget(c: ShardContext): void {
+  const { req, ks, out } = c;
+  out.arrayHeader(req.argc);
+  for (let i = 0; i < req.argc; i++) {
+    const h = ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!);
+    if (h === 0 || ks.type(h) !== 0) {
+      ks.misses++;
+      out.nullBulk();
+    } else {
+      ks.hits++;
+      ks.touch(h);
+      replyValue(c, h);
+    }
+  }
+}
+
+function mset(c: ShardContext): void {
+  const { req, ks } = c;
+  for (let i = 0; i + 1 < req.argc; i += 2) {
+    const h = ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!);
+    storeArg(c, h, i, i + 1, 0);
+  }
+  c.out.ok();
+}
+
+/** MSETNX when every key lives in this shard (the cross-shard case goes through a hold). */
+function msetnx(c: ShardContext): void {
+  const { req, ks } = c;
+  for (let i = 0; i < req.argc; i += 2) {
+    if (ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!) !== 0) return c.out.integer(0);
+  }
+  for (let i = 0; i + 1 < req.argc; i += 2) storeArg(c, 0, i, i + 1, 0);
+  c.out.integer(1);
+}
+
+function append(c: ShardContext): void {
+  const h = lookupString(c, 0);
+  if (h < 0) return;
+  const { ks, req } = c;
+  if (h === 0) {
+    storeArg(c, 0, 0, 1, 0);
+    return c.out.integer(req.len[1]!);
+  }
+  const oldLen = ks.valueLength(h);
+  const total = oldLen + req.len[1]!;
+  if (total > c.maxBulkLen) return c.out.error(E.STRING_TOO_LONG);
+  const nh = ks.writeString(req.db, h, req.u8, req.off[0]!, req.len[0]!, total, -1, oldLen);
+  ks.arena.u8(nh).set(req.u8.subarray(req.off[1]!, req.off[1]! + req.len[1]!), ks.valueOffset(nh) + oldLen);
+  ks.arena.u8(nh)[ks.arena.base(nh) + ENCODING] = ENC_FORCED_RAW;
+  c.out.integer(total);
+}
+
+function strlen(c: ShardContext): void {
+  const h = lookupString(c, 0);
+  if (h < 0) return;
+  c.out.integer(h === 0 ? 0 : c.ks.valueLength(h));
+}
+
+function getrange(c: ShardContext): void {
+  let start = argInt(c.req, 1);
+  let end = argInt(c.req, 2);
+  if (Number.isNaN(start) || Number.isNaN(end)) return c.out.error(E.NOT_INTEGER);
+  const h = lookupString(c, 0);
+  if (h < 0) return;
+  const ks = c.ks;
+  const len = h === 0 ? 0 : ks.valueLength(h);
+  if (start < 0 && end < 0 && start > end) return c.out.bulk(EMPTY, 0, 0);
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len === 0) return c.out.bulk(EMPTY, 0, 0);
+  c.out.bulk(ks.arena.u8(h), ks.valueOffset(h) + start, end - start + 1);
+}
+const EMPTY = new Uint8Array(0);
+
+function setrange(c: ShardContext): void {
+  const { req, ks } = c;
+  const offset = argInt(req, 1);
+  if (Number.isNaN(offset)) return c.out.error(E.NOT_INTEGER);
+  if (offset < 0) return c.out.error(E.OFFSET_RANGE);
+  const h = lookupString(c, 0);
+  if (h < 0) return;
+  const vlen = req.len[2]!;
+  const cur = h === 0 ? 0 : ks.valueLength(h);
+  if (vlen === 0) return c.out.integer(cur);
+  if (offset + vlen > c.maxBulkLen) return c.out.error(E.STRING_TOO_LONG);
+  const total = Math.max(cur, offset + vlen);
+  const nh = ks.writeString(req.db, h, req.u8, req.off[0]!, req.len[0]!, total, h === 0 ? 0 : -1, cur);
+  const dst = ks.arena.u8(nh);
+  const vo = ks.valueOffset(nh);
+  if (offset > cur) dst.fill(0, vo + cur, vo + offset);
+  dst.set(req.u8.subarray(req.off[2]!, req.off[2]! + vlen), vo + offset);
+  dst[ks.arena.base(nh) + ENCODING] = ENC_FORCED_RAW;
+  c.out.integer(total);
+}
+
+/** LCS helper: the shard returns each requested key's string value (nil if absent). */
+function lcsFetch(c: ShardContext): void {
+  const { req, ks, out } = c;
+  for (let i = 0; i < req.argc; i++) {
+    const h = ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!);
+    if (h !== 0 && ks.type(h) !== 0) {
+      out.error(E.WRONGTYPE);
+      return;
+    }
+  }
+  out.arrayHeader(req.argc);
+  for (let i = 0; i < req.argc; i++) {
+    const h = ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!);
+    if (h === 0) out.nullBulk();
+    else replyValue(c, h);
+  }
+}
+
+export const stringCommands: CommandDef[] = [
+  { name: 'get', route: 'key', shard: get },
+  { name: 'set', route: 'key', shard: set },
+  { name: 'setnx', route: 'key', shard: setnx },
+  { name: 'setex', route: 'key', shard: (c) => setexGeneric(c, 1000, 'setex') },
+  { name: 'psetex', route: 'key', shard: (c) => setexGeneric(c, 1, 'psetex') },
+  { name: 'getset', route: 'key', shard: getset },
+  { name: 'getdel', route: 'key', shard: getdel },
+  { name: 'getex', route: 'key', shard: getex },
+  { name: 'mget', route: 'keys', shard: mget, combine: 'mget' },
+  { name: 'mset', route: 'pairs', shard: mset, combine: 'ok' },
+  { name: 'msetnx', route: 'cross', shard: msetnx },
+  { name: 'append', route: 'key', shard: append },
+  { name: 'strlen', route: 'key', shard: strlen },
+  { name: 'getrange', route: 'key', shard: getrange },
+  { name: 'substr', route: 'key', shard: getrange },
+  { name: 'setrange', route: 'key', shard: setrange },
+  { name: 'lcs', route: 'gather', shard: lcsFetch },
+];

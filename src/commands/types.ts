@@ -1,0 +1,62 @@
+import type { RequestView } from '../router/frames.ts';
+import type { RespWriter } from '../protocol/writer.ts';
+import type { Keyspace } from '../store/keyspace.ts';
+
+/**
+ * How the main thread routes a command:
+ * - local: executed on the main thread (connection, server, config)
+ * - key:   one key (or keys that must share a shard) → that key's shard
+ * - keys:  every key is independent (MGET, DEL, EXISTS…): split per shard, replies combined
+ * - pairs: key/value pairs (MSET): split per shard, replies combined
+ * - all:   broadcast to every shard (DBSIZE, KEYS, FLUSHDB…), replies combined
+ * - cross: writes depend on reads of keys that may live in other shards (RENAME, COPY,
+ *          MSETNX): same shard → sent as `key`; otherwise the two-phase hold
+ * - gather: read-only over keys in several shards, computed on main (LCS)
+ */
+export type Route = 'local' | 'key' | 'keys' | 'pairs' | 'all' | 'cross' | 'gather';
+
+/** How replies from several shards become one reply. */
+export type Combine = 'sum' | 'ok' | 'mget' | 'concat' | 'first';
+
+export interface ShardContext {
+  ks: Keyspace;
+  req: RequestView;
+  out: RespWriter;
+  shardId: number;
+  /** proto-max-bulk-len, for SETRANGE/APPEND size checks. */
+  maxBulkLen: number;
+}
+
+export type ShardHandler = (c: ShardContext) => void;
+
+/** Catalog metadata copied from Redis (see scripts/gen-command-catalog.ts). */
+export interface CatalogEntry {
+  arity: number;
+  flags: string[];
+  firstKey: number;
+  lastKey: number;
+  step: number;
+  categories: string[];
+  docs: Record<string, unknown>;
+}
+
+/** What a family file declares for one command (metadata comes from the catalog). */
+export interface CommandDef<L = unknown> {
+  name: string;
+  route: Route;
+  shard?: ShardHandler;
+  local?: L;
+  combine?: Combine;
+}
+
+export interface CommandSpec<L = unknown> extends CatalogEntry, CommandDef<L> {
+  /** Position in the table: the opcode carried by ring frames. */
+  index: number;
+  /** Upper-case name bytes, for matching without building strings. */
+  upper: Uint8Array;
+  readonly: boolean;
+  write: boolean;
+  /** Allowed before AUTH (AUTH, HELLO, QUIT...). */
+  noAuth: boolean;
+  subcommands: Map<string, CommandSpec<L>> | null;
+}

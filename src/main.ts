@@ -1,0 +1,87 @@
+/**
+ * tessera-server entry point: `node src/main.ts [--flag value ...]` (npm start, make run).
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { loadConfig } from './config/load.ts';
+import { LiveConfig } from './config/live.ts';
+import { createLogger, redactConfig, setLogLevel } from './observability/logger.ts';
+import { Server } from './server/server.ts';
+import { ConfigError } from './util/errors.ts';
+import { TESSERA_VERSION, REDIS_VERSION } from './version.ts';
+
+const USAGE = `Usage: tessera-server [config.json] [--config FILE] [--<param> <value> ...]
+
+Starts the Tessera daemon (Redis-compatible, shard-per-worker). Parameters use Redis names
+(--port 6380 --shards 2 --dir /tmp/data --requirepass s3cret); precedence is
+flags > TESSERA_<PARAM> environment variables > config file > defaults.
+The parameter reference is config/schema.json and the README's configuration section.`;
+
+/** shards=0 means "auto": one shard per core left after the main thread, at least one. */
+export function resolveShards(configured: number): number {
+  if (configured > 0) return configured;
+  return Math.max(1, os.availableParallelism() - 1);
+}
+
+async function main(): Promise<void> {
+  let cfg;
+  try {
+    cfg = loadConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tessera: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (cfg.action === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  if (cfg.action === 'version') {
+    process.stdout.write(
+      `tessera ${TESSERA_VERSION} (redis ${REDIS_VERSION} compatible) node ${process.versions.node}\n`,
+    );
+    return;
+  }
+  const live = new LiveConfig({ ...cfg, shards: resolveShards(cfg.shards) });
+  const log = createLogger({ level: cfg.loglevel, name: 'tessera' });
+  live.onChange((name, value) => {
+    if (name === 'loglevel') setLogLevel(log, value as string);
+  });
+  try {
+    mkdirSync(cfg.dir, { recursive: true });
+  } catch (err) {
+    log.fatal({ dir: cfg.dir, err: (err as Error).message }, 'cannot create data directory');
+    process.exit(1);
+  }
+  const server = new Server(live, log);
+  server.configFile = cfg.configFile;
+  try {
+    await server.start();
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'startup failed');
+    await server.shutdown(1);
+    process.exit(1);
+  }
+  if (cfg.pidfile !== '') writeFileSync(cfg.pidfile, `${process.pid}\n`);
+  log.info({ config: redactConfig(live.snapshot()) }, 'effective configuration');
+  // Logged at info even when loglevel is higher: scripts and tests wait for this line.
+  log
+    .child({}, { level: cfg.loglevel === 'nothing' ? 'silent' : 'info' })
+    .info(
+      { port: server.port, shards: live.get('shards'), version: TESSERA_VERSION },
+      'Ready to accept connections',
+    );
+  const stop = (sig: string): void => {
+    log.warn({ signal: sig }, 'received signal, shutting down');
+    void server.shutdown(0);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await server.stopped;
+  if (cfg.pidfile !== '') rmSync(cfg.pidfile, { force: true });
+  process.exit(process.exitCode ?? 0);
+}
+
+await main();

@@ -1,0 +1,158 @@
+import os from 'node:os';
+import { TABLE } from '../commands/table.ts';
+import * as S from '../router/shard-stats.ts';
+import type { Server } from '../server/server.ts';
+import { REDIS_VERSION, TESSERA_VERSION } from '../version.ts';
+
+/**
+ * INFO in Redis's format (`# Section` headers, `field:value` lines, CRLF) so redis-cli,
+ * redis_exporter and dashboards read it unchanged. Shard figures come from the shared
+ * stats blocks the workers publish (at most ~100 ms old).
+ */
+
+type Section = (srv: Server) => [string, string | number][];
+
+function shardSum(srv: Server, slot: number): number {
+  let n = 0;
+  for (let i = 0; i < srv.shards.count; i++) n += srv.shards.stats(i)[slot]!;
+  return n;
+}
+
+const server: Section = (srv) => {
+  const up = Math.floor((Date.now() - srv.startedAt) / 1000);
+  return [
+    ['redis_version', REDIS_VERSION],
+    ['tessera_version', TESSERA_VERSION],
+    ['redis_mode', 'standalone'],
+    ['os', `${os.type()} ${os.release()} ${os.arch()}`],
+    ['arch_bits', 64],
+    ['multiplexing_api', 'epoll'],
+    ['node_version', process.versions.node],
+    ['process_id', process.pid],
+    ['tcp_port', srv.port],
+    ['server_time_usec', Date.now() * 1000],
+    ['uptime_in_seconds', up],
+    ['uptime_in_days', Math.floor(up / 86400)],
+    ['hz', srv.config.get('hz')],
+    ['executable', process.argv[1] ?? ''],
+    ['config_file', srv.configFile ?? ''],
+  ];
+};
+
+const clients: Section = (srv) => [
+  ['connected_clients', srv.conns.size],
+  ['maxclients', srv.config.get('maxclients')],
+  ['blocked_clients', 0],
+  ['tracking_clients', 0],
+];
+
+function human(n: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n}B` : `${n.toFixed(2)}${units[i]}`;
+}
+
+const memory: Section = (srv) => {
+  const used = shardSum(srv, S.ST_MEMORY);
+  const mu = process.memoryUsage();
+  srv.peakMemory = Math.max(srv.peakMemory, used);
+  return [
+    ['used_memory', used],
+    ['used_memory_human', human(used)],
+    ['used_memory_rss', mu.rss],
+    ['used_memory_rss_human', human(mu.rss)],
+    ['used_memory_peak', srv.peakMemory],
+    ['used_memory_peak_human', human(srv.peakMemory)],
+    ['used_memory_dataset', shardSum(srv, S.ST_ARENA_USED)],
+    ['used_memory_index', shardSum(srv, S.ST_INDEX_BYTES)],
+    ['used_memory_heap_main', mu.heapUsed],
+    ['total_system_memory', os.totalmem()],
+    ['total_system_memory_human', human(os.totalmem())],
+    ['maxmemory', 0],
+    ['maxmemory_human', '0B'],
+    ['maxmemory_policy', 'noeviction'],
+    // RSS over the data we account for: process baseline, V8 heaps and rings included.
+    ['mem_fragmentation_ratio', used > 0 ? (mu.rss / used).toFixed(2) : '0.00'],
+    ['mem_allocator', 'tessera-arena'],
+  ];
+};
+
+const stats: Section = (srv) => {
+  let calls = 0;
+  for (const n of srv.dispatcher.calls) calls += n;
+  return [
+    ['total_connections_received', srv.stats.totalConnections],
+    ['total_commands_processed', calls],
+    ['total_net_input_bytes', srv.stats.netInput],
+    ['total_net_output_bytes', srv.stats.netOutput],
+    ['rejected_connections', srv.stats.rejectedConnections],
+    ['expired_keys', shardSum(srv, S.ST_EXPIRED)],
+    ['evicted_keys', 0],
+    ['keyspace_hits', shardSum(srv, S.ST_HITS)],
+    ['keyspace_misses', shardSum(srv, S.ST_MISSES)],
+    ['total_error_replies', 0],
+    ['protocol_errors', srv.stats.protocolErrors],
+  ];
+};
+
+const keyspace: Section = (srv) => {
+  const rows: [string, string][] = [];
+  const dbs = srv.config.get('databases');
+  for (let db = 0; db < dbs; db++) {
+    let keys = 0;
+    let expires = 0;
+    for (let i = 0; i < srv.shards.count; i++) {
+      keys += srv.shards.stats(i)[S.dbKeysSlot(db)]!;
+      expires += srv.shards.stats(i)[S.dbExpiresSlot(db)]!;
+    }
+    if (keys > 0) rows.push([`db${db}`, `keys=${keys},expires=${expires},avg_ttl=0`]);
+  }
+  return rows;
+};
+
+const shards: Section = (srv) => {
+  const rows: [string, string | number][] = [['shards', srv.shards.count]];
+  for (let i = 0; i < srv.shards.count; i++) {
+    const st = srv.shards.stats(i);
+    rows.push([
+      `shard${i}`,
+      `keys=${st[S.ST_KEYS]},expires=${st[S.ST_EXPIRES]},memory=${st[S.ST_MEMORY]},ops=${st[S.ST_OPS]},expired=${st[S.ST_EXPIRED]},ring_depth=${srv.shards.requestDepth(i)}`,
+    ]);
+  }
+  return rows;
+};
+
+const commandstats: Section = (srv) => {
+  const rows: [string, string][] = [];
+  for (const spec of TABLE) {
+    const n = srv.dispatcher.calls[spec.index]!;
+    if (n > 0)
+      rows.push([
+        `cmdstat_${spec.name}`,
+        `calls=${n},usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0`,
+      ]);
+  }
+  return rows;
+};
+
+const SECTIONS: Record<string, Section> = { server, clients, memory, stats, keyspace, shards, commandstats };
+const DEFAULT = ['server', 'clients', 'memory', 'stats', 'keyspace', 'shards'];
+
+export function renderInfo(srv: Server, requested: string[]): string {
+  let names = requested.map((s) => s.toLowerCase());
+  if (names.length === 0 || names.includes('default')) names = DEFAULT;
+  else if (names.includes('all') || names.includes('everything')) names = Object.keys(SECTIONS);
+  let out = '';
+  for (const name of names) {
+    const section = SECTIONS[name];
+    if (!section) continue;
+    if (out.length > 0) out += '\r\n';
+    out += `# ${name[0]!.toUpperCase()}${name.slice(1)}\r\n`;
+    for (const [k, v] of section(srv)) out += `${k}:${v}\r\n`;
+  }
+  return out;
+}

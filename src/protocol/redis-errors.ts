@@ -1,0 +1,65 @@
+/**
+ * Every error string a client can see, in one place, worded exactly as Redis 7.0 words them
+ * (clients and tests match on them). Without the leading '-' and the CRLF.
+ */
+export const E = {
+  WRONGTYPE: 'WRONGTYPE Operation against a key holding the wrong kind of value',
+  NOT_INTEGER: 'ERR value is not an integer or out of range',
+  NOT_FLOAT: 'ERR value is not a valid float',
+  SYNTAX: 'ERR syntax error',
+  OVERFLOW: 'ERR increment or decrement would overflow',
+  NAN_OR_INF: 'ERR increment would produce NaN or Infinity',
+  NO_SUCH_KEY: 'ERR no such key',
+  SAME_OBJECT: 'ERR source and destination objects are the same',
+  DB_RANGE: 'ERR DB index is out of range',
+  INVALID_DB: 'ERR invalid DB index',
+  STRING_TOO_LONG: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
+  OFFSET_RANGE: 'ERR offset is out of range',
+  INVALID_CURSOR: 'ERR invalid cursor',
+  NOAUTH: 'NOAUTH Authentication required.',
+  WRONGPASS: 'WRONGPASS invalid username-password pair or user is disabled.',
+  AUTH_NOT_CONFIGURED:
+    'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+  MAX_CLIENTS: 'ERR max number of clients reached',
+  NOPROTO: 'NOPROTO unsupported protocol version',
+  EXPIRE_NX_XX: 'ERR NX and XX, GT or LT options at the same time are not compatible',
+  EXPIRE_GT_LT: 'ERR GT and LT options at the same time are not compatible',
+  SHUTDOWN_NOSAVE_SAVE: 'ERR syntax error',
+  PROTECTED_MODE:
+    "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a Bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.",
+} as const;
+
+export function wrongArity(cmd: string): string {
+  return `ERR wrong number of arguments for '${cmd}' command`;
+}
+
+export function invalidExpire(cmd: string): string {
+  return `ERR invalid expire time in '${cmd}' command`;
+}
+
+export function unsupportedOption(opt: string): string {
+  return `ERR Unsupported option ${opt}`;
+}
+
+/** Redis quotes at most 128 bytes of each argument and the args line itself. */
+export function unknownCommand(name: string, args: string[]): string {
+  let list = '';
+  for (const a of args) {
+    if (list.length >= 128) break;
+    list += `'${a.slice(0, 128 - list.length)}' `;
+  }
+  return sanitize(`ERR unknown command '${clip(name)}', with args beginning with: ${list}`);
+}
+
+/** Redis replaces CR/LF in error replies so a reply is always one line. */
+export function sanitize(s: string): string {
+  return s.replace(/[\r\n]/g, ' ');
+}
+
+export function unknownSubcommand(sub: string, cmd: string): string {
+  return `ERR unknown subcommand '${clip(sub)}'. Try ${cmd.toUpperCase()} HELP.`;
+}
+
+function clip(s: string): string {
+  return s.length > 128 ? s.slice(0, 128) : s;
+}

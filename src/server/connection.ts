@@ -1,0 +1,168 @@
+import type { Socket } from 'node:net';
+import { RequestParser, type ParserLimits } from '../protocol/parser.ts';
+
+/**
+ * A reply assembled from several shards' parts (MGET across shards, DEL k1 k2, KEYS, SCAN…).
+ * `finish` turns the parts (indexed by shard) into the client's reply bytes.
+ */
+export interface Combiner {
+  parts: (Buffer | null)[];
+  remaining: number;
+  finish: (parts: (Buffer | null)[]) => Buffer;
+}
+
+const BIG_REPLY = 256 * 1024;
+
+/**
+ * One client connection: protocol state (db, RESP version, auth, name) plus the ordering of
+ * its replies. Every command takes the next sequence number; a reply whose turn has come is
+ * copied straight into the output buffer, an early one (a later command answered first by a
+ * faster shard, or a local command behind a pending shard reply) waits in `held`.
+ */
+export class Connection {
+  readonly id: number;
+  readonly socket: Socket;
+  readonly parser: RequestParser;
+  readonly createdAt = Date.now();
+  readonly addr: string;
+  readonly laddr: string;
+  lastInteraction = Date.now();
+  db = 0;
+  resp3 = false;
+  authenticated: boolean;
+  name = '';
+  lastCommand = 'NULL';
+  libName = '';
+  libVer = '';
+  /** Paused because a shard ring is full; resumed after replies drain. */
+  blockedOnRing = false;
+  /** Paused because the socket's write side needs to drain. */
+  blockedOnWrite = false;
+  closing = false;
+  closed = false;
+  private nextSeq = 0;
+  private nextWrite = 0;
+  private readonly held = new Map<number, Buffer>();
+  readonly combiners = new Map<number, Combiner>();
+  /** Output accumulated during this turn; written with one socket.write in flush(). */
+  private ob: Buffer;
+  private obLen = 0;
+  /** Large replies queued as their own chunks (not copied through `ob`). */
+  private big: Buffer[] | null = null;
+  /** Set when output is queued and the connection is in the server's flush list. */
+  inFlushList = false;
+
+  constructor(id: number, socket: Socket, limits: ParserLimits, authenticated: boolean) {
+    this.id = id;
+    this.socket = socket;
+    this.parser = new RequestParser(limits);
+    this.parser.authenticated = authenticated;
+    this.authenticated = authenticated;
+    this.ob = Buffer.allocUnsafeSlow(16 * 1024);
+    this.addr = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.laddr = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`;
+  }
+
+  takeSeq(): number {
+    return this.nextSeq++;
+  }
+
+  /** Give back the sequence number of a command that could not be enqueued (it is retried). */
+  untakeSeq(): void {
+    this.nextSeq--;
+  }
+
+  /** Replies still owed to this client. */
+  get outstanding(): number {
+    return this.nextSeq - this.nextWrite;
+  }
+
+  /** Deliver the reply for `seq` (bytes are copied; the source may be reused after the call). */
+  reply(seq: number, src: Buffer, off: number, len: number): void {
+    if (seq === this.nextWrite) {
+      this.append(src, off, len);
+      this.nextWrite++;
+      if (this.held.size > 0) this.releaseHeld();
+    } else {
+      this.held.set(seq, Buffer.from(src.subarray(off, off + len)));
+    }
+  }
+
+  /** Deliver one shard's part of a combined reply. */
+  part(seq: number, shard: number, src: Buffer, off: number, len: number): boolean {
+    const c = this.combiners.get(seq);
+    if (c === undefined) return false;
+    c.parts[shard] = Buffer.from(src.subarray(off, off + len));
+    if (--c.remaining === 0) {
+      this.combiners.delete(seq);
+      const out = c.finish(c.parts);
+      this.reply(seq, out, 0, out.length);
+    }
+    return true;
+  }
+
+  get pendingOutput(): number {
+    return this.obLen;
+  }
+
+  /** Write everything accumulated with one socket write. Returns false if the socket is backed up. */
+  flush(): boolean {
+    if (this.closed) return true;
+    if (this.big !== null) {
+      this.sealOb();
+      const list = this.big;
+      this.big = null;
+      this.socket.cork();
+      let ok = true;
+      for (const b of list) ok = this.socket.write(b);
+      this.socket.uncork();
+      return ok;
+    }
+    if (this.obLen === 0) return true;
+    const chunk = Buffer.allocUnsafe(this.obLen);
+    this.ob.copy(chunk, 0, 0, this.obLen);
+    this.obLen = 0;
+    return this.socket.write(chunk);
+  }
+
+  /** Move what `ob` holds into the chunk list (keeps order with big chunks). */
+  private sealOb(): void {
+    if (this.obLen === 0) return;
+    const chunk = Buffer.allocUnsafe(this.obLen);
+    this.ob.copy(chunk, 0, 0, this.obLen);
+    this.obLen = 0;
+    (this.big ??= []).push(chunk);
+  }
+
+  private releaseHeld(): void {
+    let b: Buffer | undefined;
+    while ((b = this.held.get(this.nextWrite)) !== undefined) {
+      this.held.delete(this.nextWrite);
+      this.append(b, 0, b.length);
+      this.nextWrite++;
+    }
+  }
+
+  private append(src: Buffer, off: number, len: number): void {
+    if (len >= BIG_REPLY) {
+      // Big values skip the coalescing buffer so they are copied once, not twice.
+      this.sealOb();
+      (this.big ??= []).push(Buffer.from(src.subarray(off, off + len)));
+      return;
+    }
+    if (this.obLen + len > this.ob.length) {
+      let n = this.ob.length * 2;
+      while (n < this.obLen + len) n *= 2;
+      const nb = Buffer.allocUnsafeSlow(n);
+      this.ob.copy(nb, 0, 0, this.obLen);
+      this.ob = nb;
+    }
+    src.copy(this.ob, this.obLen, off, off + len);
+    this.obLen += len;
+  }
+
+  /** Output buffer bytes held (for CLIENT LIST omem); shrinks back after a big burst. */
+  shrink(): void {
+    if (this.obLen === 0 && this.ob.length > 1024 * 1024) this.ob = Buffer.allocUnsafeSlow(16 * 1024);
+  }
+}

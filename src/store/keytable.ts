@@ -1,0 +1,263 @@
+import type { Arena } from './arena.ts';
+import { KEY_LEN, KEY_OFF } from './record.ts';
+
+/**
+ * Open-addressing (linear probing) index of one database: key bytes → record handle.
+ *
+ * Two Int32Arrays per table: `slots` holds the handle (0 empty, -1 tombstone) and `hashes`
+ * a hash fragment so most probe misses never touch record memory. Growth is incremental like
+ * Redis's dict: a bigger table is allocated and the old one is migrated a few dozen slots per
+ * write, so no single command pays for a full rehash. Moved slots become tombstones in the old
+ * table to keep its probe chains intact while lookups still consult it.
+ */
+
+const EMPTY = 0;
+const TOMB = -1;
+const MIN_CAP = 16;
+const MIGRATE_STEP = 64;
+
+export function hashBytes(u8: Uint8Array, off: number, len: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < len; i++) h = Math.imul(h ^ u8[off + i]!, 0x01000193);
+  // Final avalanche so linear probing on the low bits spreads keys with shared prefixes.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x45d9f3b);
+  h ^= h >>> 16;
+  return h | 0;
+}
+
+export class KeyTable {
+  slots: Int32Array;
+  hashes: Int32Array;
+  mask: number;
+  /** Live keys. */
+  size = 0;
+  private filled = 0; // live + tombstones in `slots`
+  private old: Int32Array | null = null;
+  private oldHashes: Int32Array | null = null;
+  private oldMask = 0;
+  private migratePos = 0;
+  // Where the last successful find() matched, for in-place replace/remove.
+  private foundOld = false;
+  private foundSlot = -1;
+
+  constructor(capacity = MIN_CAP) {
+    let cap = MIN_CAP;
+    while (cap < capacity) cap *= 2;
+    this.slots = new Int32Array(cap);
+    this.hashes = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  get capacity(): number {
+    return this.slots.length + (this.old ? this.old.length : 0);
+  }
+
+  /** Bytes of index memory (both tables while migrating). */
+  get bytes(): number {
+    return this.capacity * 8;
+  }
+
+  get migrating(): boolean {
+    return this.old !== null;
+  }
+
+  /** Handle of the record with this key, or 0. */
+  find(arena: Arena, u8: Uint8Array, off: number, len: number, hash: number): number {
+    let h = probe(arena, this.slots, this.hashes, this.mask, u8, off, len, hash);
+    if (h >= 0) {
+      this.foundOld = false;
+      this.foundSlot = h;
+      return this.slots[h]!;
+    }
+    if (this.old !== null) {
+      h = probe(arena, this.old, this.oldHashes!, this.oldMask, u8, off, len, hash);
+      if (h >= 0) {
+        this.foundOld = true;
+        this.foundSlot = h;
+        return this.old[h]!;
+      }
+    }
+    return 0;
+  }
+
+  /** Point the slot found by the last find() at a new handle (record reallocated). */
+  replaceFound(handle: number): void {
+    if (this.foundOld) this.old![this.foundSlot] = handle;
+    else this.slots[this.foundSlot] = handle;
+  }
+
+  /** Remove the key found by the last find(). */
+  removeFound(): void {
+    if (this.foundOld) this.old![this.foundSlot] = TOMB;
+    else this.slots[this.foundSlot] = TOMB;
+    this.size--;
+    this.foundSlot = -1;
+    this.afterWrite();
+  }
+
+  /** Insert a key known to be absent. */
+  insert(handle: number, hash: number): void {
+    if ((this.filled + 1) * 4 > this.slots.length * 3) {
+      // A migration still running when the new table fills up (a burst of inserts right
+      // after a shrink) is finished first: probing needs empty slots to terminate.
+      if (this.old !== null) this.settle();
+      this.startResize();
+    }
+    const slots = this.slots;
+    let i = hash & this.mask;
+    while (true) {
+      const s = slots[i]!;
+      if (s === EMPTY || s === TOMB) {
+        if (s === EMPTY) this.filled++;
+        slots[i] = handle;
+        this.hashes[i] = hash;
+        break;
+      }
+      i = (i + 1) & this.mask;
+    }
+    this.size++;
+    this.afterWrite();
+  }
+
+  /** Visit every live handle. The callback must not modify the table. */
+  forEach(fn: (handle: number) => void): void {
+    visit(this.slots, fn);
+    if (this.old !== null) visit(this.old, fn);
+  }
+
+  /** Finish any migration now (SCAN and RANDOMKEY want one stable table). */
+  settle(): void {
+    while (this.old !== null) this.migrate(1 << 20);
+  }
+
+  /**
+   * SCAN step over slots [cursor, ...): calls fn for live handles until `count` slots with
+   * keys were visited; returns the next cursor, 0 when done. Cursors index the settled table.
+   */
+  scan(cursor: number, count: number, fn: (handle: number) => void): number {
+    this.settle();
+    const slots = this.slots;
+    let i = cursor;
+    let seen = 0;
+    while (i < slots.length && seen < count) {
+      const s = slots[i]!;
+      if (s > 0) {
+        fn(s);
+        seen++;
+      }
+      i++;
+    }
+    return i >= slots.length ? 0 : i;
+  }
+
+  /** A uniformly chosen live handle, or 0 when empty. */
+  random(): number {
+    if (this.size === 0) return 0;
+    this.settle();
+    const slots = this.slots;
+    for (let tries = 0; tries < 64; tries++) {
+      const s = slots[(Math.random() * slots.length) | 0]!;
+      if (s > 0) return s;
+    }
+    let i = (Math.random() * slots.length) | 0;
+    while (slots[i]! <= 0) i = (i + 1) & this.mask;
+    return slots[i]!;
+  }
+
+  /** Drop everything (records must be freed by the caller first). */
+  clear(): void {
+    this.slots = new Int32Array(MIN_CAP);
+    this.hashes = new Int32Array(MIN_CAP);
+    this.mask = MIN_CAP - 1;
+    this.size = 0;
+    this.filled = 0;
+    this.old = null;
+    this.oldHashes = null;
+  }
+
+  /** Do a slice of pending migration; the shard calls this when idle. */
+  step(): void {
+    if (this.old !== null) this.migrate(MIGRATE_STEP * 16);
+  }
+
+  private afterWrite(): void {
+    if (this.old !== null) this.migrate(MIGRATE_STEP);
+    else if (this.slots.length > MIN_CAP && this.size * 8 < this.slots.length) this.startResize();
+  }
+
+  private startResize(): void {
+    let cap = MIN_CAP;
+    while (cap * 3 < this.size * 8 + 8) cap *= 2; // target load ≤ ~37% after resize
+    this.old = this.slots;
+    this.oldHashes = this.hashes;
+    this.oldMask = this.mask;
+    this.migratePos = 0;
+    this.slots = new Int32Array(cap);
+    this.hashes = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.filled = 0;
+  }
+
+  private migrate(n: number): void {
+    const old = this.old!;
+    const oldHashes = this.oldHashes!;
+    const slots = this.slots;
+    const hashes = this.hashes;
+    const mask = this.mask;
+    let p = this.migratePos;
+    const end = Math.min(old.length, p + n);
+    for (; p < end; p++) {
+      const s = old[p]!;
+      if (s > 0) {
+        const hash = oldHashes[p]!;
+        let i = hash & mask;
+        while (slots[i]! !== EMPTY) i = (i + 1) & mask;
+        slots[i] = s;
+        hashes[i] = hash;
+        this.filled++;
+        old[p] = TOMB;
+      }
+    }
+    this.migratePos = p;
+    if (p >= old.length) {
+      this.old = null;
+      this.oldHashes = null;
+    }
+  }
+}
+
+function probe(
+  arena: Arena,
+  slots: Int32Array,
+  hashes: Int32Array,
+  mask: number,
+  u8: Uint8Array,
+  off: number,
+  len: number,
+  hash: number,
+): number {
+  let i = hash & mask;
+  while (true) {
+    const s = slots[i]!;
+    if (s === EMPTY) return -1;
+    if (s !== TOMB && hashes[i] === hash && keyEquals(arena, s, u8, off, len)) return i;
+    i = (i + 1) & mask;
+  }
+}
+
+function keyEquals(arena: Arena, h: number, u8: Uint8Array, off: number, len: number): boolean {
+  const base = arena.base(h);
+  if (arena.i32(h)[(base + KEY_LEN) >> 2] !== len) return false;
+  const r = arena.u8(h);
+  const k = base + KEY_OFF;
+  for (let i = 0; i < len; i++) if (r[k + i] !== u8[off + i]) return false;
+  return true;
+}
+
+function visit(slots: Int32Array, fn: (handle: number) => void): void {
+  for (let i = 0; i < slots.length; i++) {
+    const s = slots[i]!;
+    if (s > 0) fn(s);
+  }
+}

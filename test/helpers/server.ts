@@ -1,0 +1,119 @@
+/**
+ * Starts real processes for integration tests: the Tessera daemon (node src/main.ts) and, as
+ * the oracle, a real redis-server — each on a free port with a temp data dir — and stops them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface Proc {
+  port: number;
+  dir: string;
+  proc: ChildProcess;
+  /** Everything the process wrote to stdout+stderr so far. */
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function launch(
+  cmd: string,
+  args: string[],
+  dir: string,
+  port: number,
+  ready: RegExp,
+  timeoutMs: number,
+): Promise<Proc> {
+  const proc = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const handle: Proc = {
+    port,
+    dir,
+    proc,
+    output: () => out,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      const code = await exited;
+      clearTimeout(t);
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${cmd} did not become ready in ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    const check = (): void => {
+      if (ready.test(out)) {
+        clearTimeout(timer);
+        proc.stdout!.off('data', check);
+        resolve(handle);
+      }
+    };
+    proc.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited with ${code} before ready:\n${out}`));
+    });
+  });
+}
+
+/** Start Tessera with redis-server style flags, e.g. startTessera(['--shards', '2']). */
+export async function startTessera(flags: string[] = [], timeoutMs = 20000): Promise<Proc> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-test-'));
+  return launch(
+    process.execPath,
+    [path.join(ROOT, 'src/main.ts'), '--port', String(port), '--dir', dir, '--loglevel', 'warning', ...flags],
+    dir,
+    port,
+    /Ready to accept connections/,
+    timeoutMs,
+  );
+}
+
+/** Start a real redis-server (the oracle) with persistence off. */
+export async function startRedis(flags: string[] = []): Promise<Proc> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'redis-oracle-'));
+  return launch(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...flags,
+    ],
+    dir,
+    port,
+    /Ready to accept connections/,
+    10000,
+  );
+}

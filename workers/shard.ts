@@ -1,0 +1,191 @@
+/**
+ * Shard worker: owns one shard's keyspace (all databases) and runs a synchronous loop:
+ * drain a batch of request frames, execute each against the keyspace, write RESP replies to
+ * the reply ring, publish once and ring the main thread's doorbell; when idle, run active
+ * expiry and housekeeping, then sleep on the request ring's futex word (bounded by the next
+ * timing-wheel deadline). The loop never yields to the event loop: nothing else runs here,
+ * and Atomics.wait wakes faster than waitAsync.
+ */
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { applyHoldOps, txRead } from '../src/commands/hold.ts';
+import { TABLE } from '../src/commands/table.ts';
+import type { ShardContext } from '../src/commands/types.ts';
+import { RespWriter } from '../src/protocol/writer.ts';
+import { BELL, holdWord, OP_TXREAD, type ControlMessage, type HoldRelease } from '../src/router/control.ts';
+import { FLAG_HOLD, FLAG_RESP3, FLAG_SPILL, REPLY_HEADER, RequestView } from '../src/router/frames.ts';
+import { Ring } from '../src/router/ring.ts';
+import * as S from '../src/router/shard-stats.ts';
+import { Keyspace } from '../src/store/keyspace.ts';
+
+interface ShardInit {
+  shardId: number;
+  databases: number;
+  reqSab: SharedArrayBuffer;
+  repSab: SharedArrayBuffer;
+  ctlSab: SharedArrayBuffer;
+  statsSab: SharedArrayBuffer;
+  spillIn: MessagePort;
+  spillOut: MessagePort;
+  holdPort: MessagePort;
+  ctlPort: MessagePort;
+  maxBulkLen: number;
+  expireBudgetMs: number;
+}
+
+const init = workerData as ShardInit;
+const req = new Ring(init.reqSab);
+const rep = new Ring(init.repSab);
+const ctl = new Int32Array(init.ctlSab);
+const stats = new Float64Array(init.statsSab);
+const ks = new Keyspace(init.databases);
+const view = new RequestView();
+const out = new RespWriter();
+const ctx: ShardContext = { ks, req: view, out, shardId: init.shardId, maxBulkLen: init.maxBulkLen };
+let expireBudgetMs = init.expireBudgetMs;
+let running = true;
+let ops = 0;
+let lastStats = 0;
+const park = new Int32Array(new SharedArrayBuffer(4));
+
+function execute(): void {
+  out.reset();
+  out.resp3 = (view.flags & FLAG_RESP3) !== 0;
+  try {
+    if (view.cmd === OP_TXREAD) txRead(ctx);
+    else TABLE[view.cmd]!.shard!(ctx);
+  } catch (err) {
+    out.reset();
+    out.error(`ERR internal error in shard ${init.shardId}: ${(err as Error).message}`);
+  }
+  ops++;
+  writeReply();
+}
+
+function writeReply(): void {
+  const len = out.pos;
+  const spill = len + REPLY_HEADER > rep.maxFrame;
+  const need = spill ? REPLY_HEADER : REPLY_HEADER + len;
+  let off = rep.reserve(need);
+  while (off < 0) {
+    // Reply ring full: let main drain it, then retry.
+    flushReplies();
+    Atomics.wait(park, 0, 0, 1);
+    off = rep.reserve(need);
+  }
+  const w = off >> 2;
+  rep.i32[w] = view.connId;
+  rep.i32[w + 1] = view.seq;
+  if (spill) {
+    rep.i32[w + 2] = FLAG_SPILL;
+    init.spillOut.postMessage(out.take());
+  } else {
+    rep.i32[w + 2] = 0;
+    out.buf.copy(rep.u8, off + REPLY_HEADER, 0, len);
+  }
+  rep.commit(off, need);
+}
+
+function flushReplies(): void {
+  if (!rep.unpublished) return;
+  rep.publish();
+  Atomics.add(ctl, BELL, 1);
+  Atomics.notify(ctl, BELL);
+}
+
+/** Phase 2 of a cross-shard hold: wait for the coordinator's release, apply its writes. */
+function waitForRelease(txn: number): void {
+  flushReplies();
+  while (Atomics.load(ctl, holdWord(init.shardId)) !== txn) {
+    Atomics.wait(ctl, holdWord(init.shardId), Atomics.load(ctl, holdWord(init.shardId)), 100);
+  }
+  const msg = receiveMessageOnPort(init.holdPort);
+  if (msg === undefined) throw new Error(`hold ${txn} released without its writes`);
+  const rel = msg.message as HoldRelease;
+  ks.now = Date.now();
+  applyHoldOps(ks, rel.ops);
+}
+
+function drain(): number {
+  let n = 0;
+  let off: number;
+  while (n < 1024 && (off = req.peek()) >= 0) {
+    view.decode(req.u8, req.i32, off);
+    if (view.flags & FLAG_SPILL) {
+      const body = receiveMessageOnPort(init.spillIn)!.message as Uint8Array;
+      view.decode(body, new Int32Array(body.buffer, body.byteOffset, body.byteLength >> 2), 0);
+    }
+    execute();
+    req.advance();
+    n++;
+    if (view.flags & FLAG_HOLD) {
+      req.release();
+      waitForRelease(Number(view.str(0)));
+    }
+  }
+  if (n > 0) {
+    req.release();
+    flushReplies();
+  }
+  return n;
+}
+
+function publishStats(): void {
+  let keys = 0;
+  let expires = 0;
+  for (let db = 0; db < init.databases; db++) {
+    const k = ks.keyCount(db);
+    const e = ks.expireCount(db);
+    stats[S.dbKeysSlot(db)] = k;
+    stats[S.dbExpiresSlot(db)] = e;
+    keys += k;
+    expires += e;
+  }
+  stats[S.ST_KEYS] = keys;
+  stats[S.ST_EXPIRES] = expires;
+  stats[S.ST_MEMORY] = ks.memoryBytes();
+  stats[S.ST_ARENA_USED] = ks.arena.usedBytes;
+  stats[S.ST_INDEX_BYTES] = ks.memoryBytes() - ks.arena.allocatedBytes;
+  stats[S.ST_OPS] = ops;
+  stats[S.ST_HITS] = ks.hits;
+  stats[S.ST_MISSES] = ks.misses;
+  stats[S.ST_EXPIRED] = ks.expiredKeys;
+  stats[S.ST_HEARTBEAT] = ks.now;
+}
+
+function control(): void {
+  let msg;
+  while ((msg = receiveMessageOnPort(init.ctlPort)) !== undefined) {
+    const m = msg.message as ControlMessage;
+    if (m.type === 'stop') running = false;
+    else if (m.type === 'config') {
+      if (m.name === 'proto-max-bulk-len') ctx.maxBulkLen = m.value as number;
+      else if (m.name === 'active-expire-budget-ms') expireBudgetMs = m.value as number;
+    }
+  }
+}
+
+/** Active expiry in slices of a few ms so a mass expiry never stalls request processing. */
+function activeExpire(): void {
+  const deadline = performance.now() + expireBudgetMs;
+  while (ks.expireDue(512)) {
+    if (performance.now() >= deadline) return;
+  }
+}
+
+while (running) {
+  const seen = req.seqValue();
+  ks.now = Date.now();
+  const n = drain();
+  activeExpire();
+  if (ks.now - lastStats >= 100 || n === 0) {
+    publishStats();
+    lastStats = ks.now;
+  }
+  if (n === 0) {
+    control();
+    ks.housekeep();
+    const wait = Math.min(100, ks.wheel.msUntilNextDue(Date.now()));
+    if (wait > 0) req.sleep(seen, wait);
+  }
+}
+publishStats();

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 // Runs the daemon from its TypeScript sources; needs Node >= 26 (type stripping, .ts workers).
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 26) {

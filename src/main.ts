@@ -3,6 +3,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import v8 from 'node:v8';
 import { loadConfig } from './config/load.ts';
 import { LiveConfig } from './config/live.ts';
 import { createLogger, redactConfig, setLogLevel } from './observability/logger.ts';
@@ -22,6 +23,11 @@ export function resolveShards(configured: number): number {
   if (configured > 0) return configured;
   return Math.max(1, os.availableParallelism() - 1);
 }
+
+// A small young generation: the hot path makes little garbage, and big semi-spaces were
+// measured at ~35 B/key of extra RSS after loading 1M keys (mem-vs-redis.sh: 161 → 125 B/key).
+// Set here so shard isolates created later inherit it; `npm start` passes it for this one.
+v8.setFlagsFromString('--max-semi-space-size=1');
 
 async function main(): Promise<void> {
   let cfg;
@@ -73,8 +79,18 @@ async function main(): Promise<void> {
       { port: server.port, shards: live.get('shards'), version: TESSERA_VERSION },
       'Ready to accept connections',
     );
+  let signals = 0;
   const stop = (sig: string): void => {
+    if (++signals > 1) {
+      log.warn({ signal: sig }, 'second signal: exiting now');
+      process.exit(1);
+    }
     log.warn({ signal: sig }, 'received signal, shutting down');
+    // A shutdown that cannot finish (a wedged shard) must not keep the process alive.
+    setTimeout(() => {
+      log.error('shutdown did not finish in 10 s; exiting');
+      process.exit(1);
+    }, 10_000).unref();
     void server.shutdown(0);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

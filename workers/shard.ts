@@ -181,6 +181,8 @@ while (running) {
     publishStats();
     lastStats = ks.now;
   }
+  // No spinning before sleep: measured -20% at pipeline 1 on 2 cores (the spin steals the
+  // CPU that the main thread and the clients need), no gain at pipeline 16.
   if (n === 0) {
     control();
     ks.housekeep();

@@ -2,7 +2,7 @@
  * Reply encoder writing straight into one reusable, growable Buffer. Used on the main thread and
  * in shard workers; `resp3` picks RESP3 types or their RESP2 stand-ins, as Redis's addReply* do.
  */
-import { formatDouble, intAsciiLength, writeIntAscii } from './numbers.ts';
+import { formatDouble17g, intAsciiLength, writeIntAscii } from './numbers.ts';
 
 const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -155,7 +155,8 @@ export class RespWriter {
 
   double(d: number): void {
     // Integral doubles are most scores: write their digits without building a string.
-    if (Number.isSafeInteger(d) && (d !== 0 || 1 / d > 0)) {
+    // Below 1e17 "%.17g" prints integers without an exponent, so the digits are identical.
+    if (Number.isSafeInteger(d) && Math.abs(d) < 1e17 && (d !== 0 || 1 / d > 0)) {
       if (this.resp3) this.header(44, d);
       else {
         this.header(36, intAsciiLength(d));
@@ -165,7 +166,7 @@ export class RespWriter {
       }
       return;
     }
-    const s = formatDouble(d);
+    const s = formatDouble17g(d);
     if (this.resp3) {
       this.ensure(s.length + 3);
       this.buf[this.pos++] = 44;

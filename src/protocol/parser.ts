@@ -54,8 +54,8 @@ export class RequestParser {
   authenticated = false;
   isInline = false;
 
-  private readonly maxBulkLen: number;
-  private readonly maxQueryBuffer: number;
+  private maxBulkLen: number;
+  private maxQueryBuffer: number;
   /** Merged input; [cmdStart, data.length) is still needed. A view of `own` when dataInOwn. */
   private data: Buffer = EMPTY;
   private own: Buffer | null = null;
@@ -76,6 +76,12 @@ export class RequestParser {
   private stage: Buffer | null = null;
   private stageLen = 0;
   private failed = false;
+
+  /** Apply new limits (CONFIG SET); they take effect from the next command parsed. */
+  setLimits(limits: ParserLimits): void {
+    this.maxBulkLen = limits.maxBulkLen;
+    this.maxQueryBuffer = Math.min(limits.maxQueryBuffer, HARD_BUFFER_MAX);
+  }
 
   constructor(limits: ParserLimits) {
     this.maxBulkLen = limits.maxBulkLen;

@@ -74,8 +74,14 @@ export class Server {
       void this.shutdown(1);
     };
     config.onChange((name, value) => {
-      if (name === 'proto-max-bulk-len' || name === 'active-expire-budget-ms')
+      if (name === 'proto-max-bulk-len' || name === 'active-expire-budget-ms') {
         this.shards.broadcast({ type: 'config', name, value });
+      }
+      if (name === 'proto-max-bulk-len' || name === 'client-query-buffer-limit') {
+        const limits = this.parserLimits();
+        for (const conn of this.conns.values()) conn.parser.setLimits(limits);
+      }
+      if (name === 'hz') this.startCron();
     });
   }
 
@@ -83,19 +89,30 @@ export class Server {
     this.shards.start(this.onReply);
     const port = this.config.get('port');
     for (const addr of this.config.get('bind')) {
-      const host = addr === '*' ? '0.0.0.0' : addr;
+      const optional = addr.startsWith('-');
+      const raw = optional ? addr.slice(1) : addr;
+      const host = raw === '*' ? '0.0.0.0' : raw === '::*' ? '::' : raw;
       const srv = net.createServer({ noDelay: true }, (s) => this.accept(s));
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', (err) =>
-          reject(new StartupError(`cannot listen on ${host}:${port}: ${err.message}`, { cause: err })),
-        );
-        srv.listen({ host, port, backlog: 511 }, () => resolve());
-      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          srv.once('error', (err) =>
+            reject(new StartupError(`cannot listen on ${host}:${port}: ${err.message}`, { cause: err })),
+          );
+          // With --port 0 every address shares the port the first one got.
+          srv.listen({ host, port: this.listeners.length > 0 ? this.port : port, backlog: 511 }, () =>
+            resolve(),
+          );
+        });
+      } catch (err) {
+        if (!optional) throw err;
+        this.log.warn({ bind: raw, err: (err as Error).message }, 'optional bind address skipped');
+        continue;
+      }
       srv.on('error', (err) => this.log.error({ err }, 'listener error'));
       this.listeners.push(srv);
     }
-    this.cron = setInterval(() => this.serverCron(), 1000);
-    this.cron.unref();
+    if (this.listeners.length === 0) throw new StartupError('no bind address could be listened on');
+    this.startCron();
   }
 
   /** The port actually bound (useful with --port 0). */
@@ -250,7 +267,13 @@ export class Server {
     conn.combiners.clear();
   }
 
-  /** Once a second: idle timeouts and buffer shrinking. */
+  private startCron(): void {
+    if (this.cron) clearInterval(this.cron);
+    this.cron = setInterval(() => this.serverCron(), Math.max(1, Math.round(1000 / this.config.get('hz'))));
+    this.cron.unref();
+  }
+
+  /** `hz` times a second: idle timeouts and buffer shrinking. */
   private serverCron(): void {
     const timeout = this.config.get('timeout');
     const now = Date.now();

@@ -1,0 +1,150 @@
+/**
+ * npm run bench [-- --reps 5 --quick --shards N --only REGEX]
+ *
+ * Starts Tessera and a real redis-server (same machine, persistence off, free ports), warms
+ * both up, then runs each redis-benchmark workload against both, interleaved (R T, T R, …) so
+ * machine drift cancels out, and reports medians and the median of per-pair ratios. Results go
+ * to bench/results/<date>.json and a markdown table on stdout (pasted into README).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs, promisify } from 'node:util';
+import { freePort, ROOT } from '../test/helpers/server.ts';
+
+const run = promisify(execFile);
+const { values: opts } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '5' },
+    quick: { type: 'boolean', default: false },
+    shards: { type: 'string', default: '0' },
+    only: { type: 'string', default: '' },
+  },
+});
+const reps = opts.quick ? 1 : Number(opts.reps);
+
+interface Row {
+  name: string;
+  args: string[];
+}
+const N_P1 = opts.quick ? 50000 : 200000;
+const N_P16 = opts.quick ? 200000 : 1000000;
+const base = ['-c', '50', '-r', '100000', '--csv'];
+const ROWS: Row[] = [
+  { name: 'SET 3B P1', args: [...base, '-n', String(N_P1), '-d', '3', '-t', 'set'] },
+  { name: 'GET 3B P1', args: [...base, '-n', String(N_P1), '-d', '3', '-t', 'get'] },
+  { name: 'SET 3B P16', args: [...base, '-n', String(N_P16), '-d', '3', '-P', '16', '-t', 'set'] },
+  { name: 'GET 3B P16', args: [...base, '-n', String(N_P16), '-d', '3', '-P', '16', '-t', 'get'] },
+  { name: 'INCR P1', args: [...base, '-n', String(N_P1), '-t', 'incr'] },
+  { name: 'MSET10 P1', args: [...base, '-n', String(N_P1 / 2), '-t', 'mset'] },
+].filter((r) => opts.only === '' || new RegExp(opts.only).test(r.name));
+
+interface Server {
+  port: number;
+  proc: ChildProcess;
+  dir: string;
+}
+
+async function start(kind: 'redis' | 'tessera'): Promise<Server> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), `bench-${kind}-`));
+  const proc =
+    kind === 'redis'
+      ? spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir], {
+          stdio: 'ignore',
+        })
+      : spawn(
+          process.execPath,
+          [
+            '--max-semi-space-size=1',
+            path.join(ROOT, 'src/main.ts'),
+            '--port',
+            String(port),
+            '--dir',
+            dir,
+            '--shards',
+            opts.shards,
+            '--loglevel',
+            'warning',
+          ],
+          { stdio: 'ignore' },
+        );
+  for (let i = 0; i < 100; i++) {
+    try {
+      await run('redis-cli', ['-p', String(port), 'ping']);
+      return { port, proc, dir };
+    } catch {
+      await sleep(100);
+    }
+  }
+  throw new Error(`${kind} did not start`);
+}
+
+async function bench(port: number, args: string[]): Promise<number> {
+  const { stdout } = await run('redis-benchmark', ['-p', String(port), ...args], { maxBuffer: 1 << 20 });
+  const line = stdout.trim().split('\n').pop()!;
+  return Number(line.split(',')[1]!.replace(/"/g, ''));
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+const redis = await start('redis');
+const tessera = await start('tessera');
+const results: { name: string; redis: number[]; tessera: number[]; ratios: number[] }[] = [];
+try {
+  for (const s of [redis, tessera]) await bench(s.port, [...base, '-n', '100000', '-t', 'set,get']);
+  for (const row of ROWS) {
+    const r = { name: row.name, redis: [] as number[], tessera: [] as number[], ratios: [] as number[] };
+    for (let i = 0; i < reps; i++) {
+      const order = i % 2 === 0 ? [redis, tessera] : [tessera, redis];
+      const got = new Map<Server, number>();
+      for (const s of order) got.set(s, await bench(s.port, row.args));
+      r.redis.push(got.get(redis)!);
+      r.tessera.push(got.get(tessera)!);
+      r.ratios.push(got.get(tessera)! / got.get(redis)!);
+      process.stderr.write(
+        `${row.name} rep ${i + 1}/${reps}: redis ${got.get(redis)} tessera ${got.get(tessera)}\n`,
+      );
+    }
+    results.push(r);
+  }
+} finally {
+  for (const s of [redis, tessera]) {
+    s.proc.kill('SIGTERM');
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+}
+
+const { stdout: commit } = await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).catch(() => ({
+  stdout: 'unknown',
+}));
+const { stdout: redisVersion } = await run('redis-server', ['--version']);
+const meta = {
+  date: new Date().toISOString(),
+  commit: commit.trim(),
+  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+  node: process.version,
+  redis: redisVersion.trim(),
+  reps,
+  shards: opts.shards,
+};
+console.log(
+  `\n${meta.date} commit ${meta.commit}; ${meta.machine}; node ${meta.node}; reps ${reps} (medians)\n`,
+);
+console.log('| workload | redis ops/s | tessera ops/s | ratio (median of pairs) | ratio min–max |');
+console.log('|---|--:|--:|--:|--:|');
+for (const r of results) {
+  console.log(
+    `| ${r.name} | ${Math.round(median(r.redis)).toLocaleString('en')} | ${Math.round(median(r.tessera)).toLocaleString('en')} | ${median(r.ratios).toFixed(2)} | ${Math.min(...r.ratios).toFixed(2)}–${Math.max(...r.ratios).toFixed(2)} |`,
+  );
+}
+const outDir = path.join(ROOT, 'bench/results');
+mkdirSync(outDir, { recursive: true });
+const file = path.join(outDir, `${meta.date.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ meta, results }, null, 2));
+console.log(`\nraw results: ${path.relative(ROOT, file)}`);

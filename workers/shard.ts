@@ -105,6 +105,12 @@ function waitForRelease(txn: number): void {
   applyHoldOps(ks, rel.ops);
 }
 
+/**
+ * Replies are published every 64 frames, not once per drained batch: the main thread starts
+ * writing the first replies while this thread works on the rest (measured at pipeline 16:
+ * +6–24% over publishing per 1024-frame batch; 16 was worse again).
+ */
+const REPLY_BATCH_MASK = 63;
 function drain(): number {
   let n = 0;
   let off: number;
@@ -117,6 +123,7 @@ function drain(): number {
     execute();
     req.advance();
     n++;
+    if ((n & REPLY_BATCH_MASK) === 0) flushReplies();
     if (view.flags & FLAG_HOLD) {
       req.release();
       waitForRelease(Number(view.str(0)));

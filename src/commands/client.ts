@@ -67,8 +67,10 @@ function kill(c: LocalContext): void {
       filters.push((x) => x.id === Number(v));
     } else if (c.is(j, 'ADDR')) filters.push((x) => x.addr === v);
     else if (c.is(j, 'LADDR')) filters.push((x) => x.laddr === v);
-    else if (c.is(j, 'USER')) filters.push(() => v === 'default');
-    else if (c.is(j, 'TYPE')) {
+    else if (c.is(j, 'USER')) {
+      // "default" is the only user until ACLs exist; Redis rejects unknown users.
+      if (v !== 'default') return c.out.error(`ERR No such user '${v}'`);
+    } else if (c.is(j, 'TYPE')) {
       const t = v.toLowerCase();
       if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t))
         return c.out.error(`ERR Unknown client type '${v}'`);

@@ -1,6 +1,7 @@
 import { parseInt64, parseSafeInt } from '../protocol/numbers.ts';
 import { E } from '../protocol/redis-errors.ts';
-import { addDecimal, formatHuman, parseDecimal, type Decimal } from '../util/decimal.ts';
+import { ENC_NO_INT, ENCODING } from '../store/record.ts';
+import { addLongDouble, formatHuman, parseLongDouble, type LongDouble } from '../util/decimal.ts';
 import { argInt, lookupString, storeBytes } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
 
@@ -74,42 +75,30 @@ function incrArg(c: ShardContext, i: number, negate: boolean): void {
   incrBy(c, 0, negate ? -big : big);
 }
 
+/** Redis incrbyfloatCommand: type check, parse the value, then the increment (string2ld). */
 function incrbyfloat(c: ShardContext): void {
-  const incrText = c.req.str(1);
-  const incr = parseFloatArg(incrText);
-  if (incr === null) return c.out.error(E.NOT_FLOAT);
   const h = lookupString(c, 0);
   if (h < 0) return;
-  let curText = '0';
+  const { ks, req } = c;
+  let cur: LongDouble | null = ZERO;
   if (h !== 0) {
-    const o = c.ks.valueOffset(h);
-    curText = Buffer.from(c.ks.arena.u8(h).subarray(o, o + c.ks.valueLength(h))).toString('latin1');
+    const o = ks.valueOffset(h);
+    cur = parseLongDouble(latin1(ks.arena.u8(h), o, ks.valueLength(h)));
   }
-  const cur = parseFloatArg(curText);
-  if (cur === null) return c.out.error(E.NOT_FLOAT);
-  const a = parseDecimal(curText);
-  const b = parseDecimal(incrText);
-  let text: string;
-  if (a && b) text = formatHuman(addDecimal(a, b));
-  else {
-    const sum = cur + incr;
-    if (!Number.isFinite(sum)) return c.out.error(E.NAN_OR_INF);
-    text = formatHuman(parseDecimal(sum.toFixed(17)) as Decimal);
-  }
-  const bytes = Buffer.from(text);
-  storeBytes(c, h, 0, bytes, -1);
+  const incr = cur === null ? null : parseLongDouble(latin1(req.u8, req.off[1]!, req.len[1]!));
+  if (cur === null || incr === null) return c.out.error(E.NOT_FLOAT);
+  const sum = addLongDouble(cur, incr);
+  if (sum === null) return c.out.error(E.NAN_OR_INF);
+  const bytes = Buffer.from(formatHuman(sum));
+  const nh = storeBytes(c, h, 0, bytes, -1);
+  ks.arena.u8(nh)[ks.arena.base(nh) + ENCODING] = ENC_NO_INT;
   c.out.bulk(bytes, 0, bytes.length);
 }
 
-/** Redis string2ld: no leading space, no trailing junk, not NaN; inf is accepted. */
-function parseFloatArg(s: string): number | null {
-  if (s.length === 0 || /^\s/.test(s) || /\s$/.test(s)) return null;
-  const lower = s.toLowerCase();
-  if (/^[+-]?(inf|infinity)$/.test(lower)) return lower.startsWith('-') ? -Infinity : Infinity;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(lower)) return null;
-  const v = Number(s);
-  if (Number.isNaN(v) || !Number.isFinite(v)) return null;
-  return v;
+const ZERO: LongDouble = { neg: false, mant: 0n, exp: 0 };
+
+function latin1(u8: Uint8Array, off: number, len: number): string {
+  return Buffer.from(u8.buffer, u8.byteOffset + off, len).toString('latin1');
 }
 
 export const counterCommands: CommandDef[] = [

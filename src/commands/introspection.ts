@@ -1,4 +1,4 @@
-import { E } from '../protocol/redis-errors.ts';
+import { E, unknownSubcommand } from '../protocol/redis-errors.ts';
 import type { RespWriter } from '../protocol/writer.ts';
 import type { LocalContext } from '../server/local.ts';
 import { globMatchString } from '../util/glob.ts';
@@ -61,6 +61,8 @@ function writeDocs(out: RespWriter, spec: CommandSpec): void {
 }
 
 function command(c: LocalContext): void {
+  // The dispatcher hands COMMAND <unknown-subcommand> here; answer it like Redis.
+  if (c.argc > 0) return c.out.error(unknownSubcommand(c.str(0), 'command'));
   const all = [...topLevelCommands()];
   c.out.arrayHeader(all.length);
   for (const spec of all) writeInfo(c.out, spec);

@@ -1,6 +1,6 @@
 import { parseInt64 } from '../protocol/numbers.ts';
 import { E, invalidExpire, unsupportedOption } from '../protocol/redis-errors.ts';
-import { ENC_FORCED_RAW, ENCODING, KEY_OFF, LFU, LRU, TYPE_NAMES } from '../store/record.ts';
+import { ENC_FORCED_RAW, ENC_NO_INT, ENCODING, KEY_OFF, LFU, LRU, TYPE_NAMES } from '../store/record.ts';
 import { globMatch } from '../util/glob.ts';
 import { parseCopyOptions } from './copy-options.ts';
 import { argInt } from './shard-util.ts';
@@ -274,10 +274,11 @@ function objectEncoding(c: ShardContext): void {
   const h = lookup(c, 0);
   if (h === 0) return out.nullBulk();
   const r = ks.arena.u8(h);
-  if (r[ks.arena.base(h) + ENCODING] === ENC_FORCED_RAW) return out.bulkString('raw');
+  const enc = r[ks.arena.base(h) + ENCODING];
+  if (enc === ENC_FORCED_RAW) return out.bulkString('raw');
   const vo = ks.valueOffset(h);
   const vl = ks.valueLength(h);
-  if (vl <= 20 && parseInt64(r, vo, vl) !== null) return out.bulkString('int');
+  if (enc !== ENC_NO_INT && vl <= 20 && parseInt64(r, vo, vl) !== null) return out.bulkString('int');
   out.bulkString(vl <= 44 ? 'embstr' : 'raw');
 }
 

@@ -35,7 +35,8 @@ function configGet(c: LocalContext): void {
 }
 
 function configSet(c: LocalContext): void {
-  if (c.argc % 2 !== 0) return c.out.error(`ERR wrong number of arguments for 'config|set' command`);
+  // Arity (-4) guarantees one pair; an odd remainder is Redis's syntax error.
+  if (c.argc % 2 !== 0) return c.out.error(E.SYNTAX);
   const pairs: [string, string][] = [];
   for (let i = 0; i < c.argc; i += 2) pairs.push([c.str(i), c.str(i + 1)]);
   try {
@@ -75,23 +76,34 @@ function shutdown(c: LocalContext): void {
  * position × shards + shard, so one cursor walks every shard in turn.
  */
 function scan(c: LocalContext): void {
-  const cur = c.str(0);
-  if (!/^\d+$/.test(cur) || Number(cur) > Number.MAX_SAFE_INTEGER) return c.out.error(E.INVALID_CURSOR);
+  const cursor = parseCursor(c.str(0));
+  if (cursor === null) return c.out.error(E.INVALID_CURSOR);
   const opts: Buffer[] = [];
   for (let j = 1; j < c.argc; j++) {
     if (j + 1 >= c.argc) return c.out.error(E.SYNTAX);
     if (c.is(j, 'COUNT')) {
       const v = c.str(j + 1);
-      if (!/^-?\d+$/.test(v)) return c.out.error(E.NOT_INTEGER);
+      // Redis getLongFromObjectOrReply: strict integer within a signed 64-bit long.
+      if (!/^-?(0|[1-9]\d*)$/.test(v) || BigInt(v) > INT64_MAX || BigInt(v) < -INT64_MAX - 1n)
+        return c.out.error(E.NOT_INTEGER);
       if (Number(v) < 1) return c.out.error(E.SYNTAX);
-    } else if (!c.is(j, 'MATCH') && !c.is(j, 'TYPE')) return c.out.error(E.SYNTAX);
-    opts.push(c.argCopy(j), c.argCopy(j + 1));
+      // The shard parses COUNT as a safe integer; anything that large means "everything".
+      opts.push(c.argCopy(j), Buffer.from(String(Math.min(Number(v), 2 ** 31))));
+    } else if (c.is(j, 'MATCH') || c.is(j, 'TYPE')) opts.push(c.argCopy(j), c.argCopy(j + 1));
+    else return c.out.error(E.SYNTAX);
     j++;
   }
   const n = c.srv.shards.count;
-  const cursor = Number(cur);
-  const shard = cursor % n;
-  const inner = Math.floor(cursor / n);
+  const shard = Number(cursor % BigInt(n));
+  const innerBig = cursor / BigInt(n);
+  // Not a cursor Tessera handed out: like an out-of-range Redis cursor, the scan is over.
+  if (innerBig > BigInt(Number.MAX_SAFE_INTEGER)) {
+    c.out.arrayHeader(2);
+    c.out.bulkString('0');
+    c.out.arrayHeader(0);
+    return;
+  }
+  const inner = Number(innerBig);
   const resp3 = c.conn.resp3;
   c.forward(shard, cmdIndex('scan'), [Buffer.from(String(inner)), ...opts], (reply) => {
     const el = arrayElements(reply);
@@ -103,6 +115,21 @@ function scan(c: LocalContext): void {
     const head = Buffer.from(`*2\r\n$${String(outer).length}\r\n${outer}\r\n`);
     return Buffer.concat([head, keys]);
   });
+}
+
+const INT64_MAX = 9223372036854775807n;
+
+/**
+ * Redis parseScanCursorOrReply uses strtoul: an optional sign ("-1" wraps to 2^64-1), digits,
+ * no leading space or trailing junk, and the empty string is cursor 0.
+ */
+function parseCursor(s: string): bigint | null {
+  if (s === '') return 0n;
+  const m = /^([+-]?)(\d+)$/.exec(s);
+  if (!m) return null;
+  const v = BigInt(m[2]!);
+  if (v > 0xffffffffffffffffn) return null;
+  return m[1] === '-' && v !== 0n ? (1n << 64n) - v : v;
 }
 
 function randomkey(c: LocalContext): void {

@@ -1,5 +1,5 @@
 import type { RequestView } from '../router/frames.ts';
-import { parseSafeInt } from '../protocol/numbers.ts';
+import { parseInt64, parseSafeInt } from '../protocol/numbers.ts';
 import { E, invalidExpire } from '../protocol/redis-errors.ts';
 import type { ShardContext } from './types.ts';
 import { TYPE_STRING } from '../store/record.ts';
@@ -9,12 +9,22 @@ export function argInt(req: RequestView, i: number): number {
   return parseSafeInt(req.u8, req.off[i]!, req.len[i]!);
 }
 
-/** Largest absolute expiry we accept (ms): beyond it Redis reports an invalid expire time. */
-const MAX_EXPIRE_MS = 8.64e15;
+/**
+ * Argument i as a signed 64-bit integer (Redis getLongLongFromObject): a number when it is a
+ * safe integer, a bigint beyond ±2^53, null when it is not an integer in range.
+ */
+export function argInt64(req: RequestView, i: number): number | bigint | null {
+  const v = parseSafeInt(req.u8, req.off[i]!, req.len[i]!);
+  return Number.isNaN(v) ? parseInt64(req.u8, req.off[i]!, req.len[i]!) : v;
+}
+
+const LLONG_MAX = 9223372036854775807;
 
 /**
- * Converts an expire argument to absolute ms (Redis getExpireMillisecondsOrReply): `unitMs`
- * 1000 for seconds, `absolute` for EXAT/PXAT. Writes the error reply and returns -1 on failure.
+ * Converts an expire argument to absolute ms with Redis's checks (getExpireMillisecondsOrReply):
+ * `unitMs` 1000 for seconds, `absolute` for EXAT/PXAT. Values beyond ±2^53 are kept as
+ * approximate doubles: only the overflow checks care about them. Writes the error reply and
+ * returns -1 on failure.
  */
 export function expireArg(
   c: ShardContext,
@@ -23,19 +33,23 @@ export function expireArg(
   absolute: boolean,
   cmd: string,
 ): number {
-  const v = argInt(c.req, i);
-  if (Number.isNaN(v)) {
+  const v64 = argInt64(c.req, i);
+  if (v64 === null) {
     c.out.error(E.NOT_INTEGER);
     return -1;
   }
-  if (v <= 0 || v > MAX_EXPIRE_MS / unitMs) {
+  const v = Number(v64);
+  if (v <= 0 || (unitMs === 1000 && v > LLONG_MAX / 1000)) {
     c.out.error(invalidExpire(cmd));
     return -1;
   }
-  const ms = absolute ? v * unitMs : c.ks.now + v * unitMs;
-  if (ms > MAX_EXPIRE_MS) {
-    c.out.error(invalidExpire(cmd));
-    return -1;
+  let ms = v * unitMs;
+  if (!absolute) {
+    if (ms > LLONG_MAX - c.ks.now) {
+      c.out.error(invalidExpire(cmd));
+      return -1;
+    }
+    ms += c.ks.now;
   }
   return ms;
 }

@@ -1,6 +1,6 @@
 import { E } from '../protocol/redis-errors.ts';
 import { ENC_FORCED_RAW, ENCODING, TYPE_STRING } from '../store/record.ts';
-import { argInt, expireArg, lookupString, replyValue, storeArg } from './shard-util.ts';
+import { argInt64, expireArg, lookupString, replyValue, storeArg } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
 
 const NX = 1;
@@ -12,10 +12,12 @@ const EXPIRY = 32;
 
 /**
  * Parses SET / GETEX options from argument `from` (Redis parseExtendedStringArgumentsOrReply).
- * Returns flags, with the absolute expiry in `parsed.expireAt`; -1 after an error reply.
+ * Returns flags, -1 after an error reply. The expire argument is only located here
+ * (`parsed`); resolveExpire() validates it, as Redis does, at the command's own point: SET
+ * before anything else, GETEX only once the key was found to be a string.
  */
-const parsed = { expireAt: 0 };
-function parseOptions(c: ShardContext, from: number, isSet: boolean, cmd: string): number {
+const parsed = { expireAt: 0, expIdx: -1, unit: 1000, absolute: false };
+function parseOptions(c: ShardContext, from: number, isSet: boolean): number {
   const req = c.req;
   let flags = 0;
   let expIdx = -1;
@@ -39,12 +41,19 @@ function parseOptions(c: ShardContext, from: number, isSet: boolean, cmd: string
     }
   }
   parsed.expireAt = 0;
-  if (expIdx >= 0) {
-    const ms = expireArg(c, expIdx, unit, absolute, cmd);
-    if (ms < 0) return -1;
-    parsed.expireAt = ms;
-  }
+  parsed.expIdx = expIdx;
+  parsed.unit = unit;
+  parsed.absolute = absolute;
   return flags;
+}
+
+/** Validates the expire argument found by parseOptions into `parsed.expireAt`; false after an error reply. */
+function resolveExpire(c: ShardContext, cmd: string): boolean {
+  if (parsed.expIdx < 0) return true;
+  const ms = expireArg(c, parsed.expIdx, parsed.unit, parsed.absolute, cmd);
+  if (ms < 0) return false;
+  parsed.expireAt = ms;
+  return true;
 }
 
 function isExpiryWord(c: ShardContext, j: number): boolean {
@@ -66,8 +75,8 @@ function get(c: ShardContext): void {
 }
 
 function set(c: ShardContext): void {
-  const flags = parseOptions(c, 2, true, 'set');
-  if (flags < 0) return;
+  const flags = parseOptions(c, 2, true);
+  if (flags < 0 || !resolveExpire(c, 'set')) return;
   const { out, ks, req } = c;
   // SET overwrites a key of any type; only SET ... GET needs the old value to be a string.
   const h = ks.lookup(req.db, req.u8, req.off[0]!, req.len[0]!);
@@ -120,11 +129,12 @@ function getdel(c: ShardContext): void {
 }
 
 function getex(c: ShardContext): void {
-  const flags = parseOptions(c, 1, false, 'getex');
+  const flags = parseOptions(c, 1, false);
   if (flags < 0) return;
   const h = lookupString(c, 0);
   if (h < 0) return;
   if (h === 0) return c.out.nullBulk();
+  if (!resolveExpire(c, 'getex')) return;
   const ks = c.ks;
   ks.touch(h);
   replyValue(c, h);
@@ -167,7 +177,12 @@ function msetnx(c: ShardContext): void {
   for (let i = 0; i < req.argc; i += 2) {
     if (ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!) !== 0) return c.out.integer(0);
   }
-  for (let i = 0; i + 1 < req.argc; i += 2) storeArg(c, 0, i, i + 1, 0);
+  // writeString reuses the probe of the preceding lookup, so each key is looked up again
+  // right before its store (this also makes a repeated key overwrite, as in Redis).
+  for (let i = 0; i + 1 < req.argc; i += 2) {
+    const h = ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!);
+    storeArg(c, h, i, i + 1, 0);
+  }
   c.out.integer(1);
 }
 
@@ -195,28 +210,48 @@ function strlen(c: ShardContext): void {
 }
 
 function getrange(c: ShardContext): void {
-  let start = argInt(c.req, 1);
-  let end = argInt(c.req, 2);
-  if (Number.isNaN(start) || Number.isNaN(end)) return c.out.error(E.NOT_INTEGER);
+  const start = argInt64(c.req, 1);
+  const end = argInt64(c.req, 2);
+  if (start === null || end === null) return c.out.error(E.NOT_INTEGER);
   const h = lookupString(c, 0);
   if (h < 0) return;
   const ks = c.ks;
   const len = h === 0 ? 0 : ks.valueLength(h);
-  if (start < 0 && end < 0 && start > end) return c.out.bulk(EMPTY, 0, 0);
+  const r =
+    typeof start === 'number' && typeof end === 'number' ? range(start, end, len) : bigRange(start, end, len);
+  if (r === null) return c.out.bulk(EMPTY, 0, 0);
+  c.out.bulk(ks.arena.u8(h), ks.valueOffset(h) + r, rangeEnd - r + 1);
+}
+const EMPTY = new Uint8Array(0);
+
+/** Redis getrangeCommand's index arithmetic: the start offset (end in `rangeEnd`), or null for "". */
+let rangeEnd = 0;
+function range(start: number, end: number, len: number): number | null {
+  if (start < 0 && end < 0 && start > end) return null;
   if (start < 0) start = len + start;
   if (end < 0) end = len + end;
   if (start < 0) start = 0;
   if (end < 0) end = 0;
   if (end >= len) end = len - 1;
-  if (start > end || len === 0) return c.out.bulk(EMPTY, 0, 0);
-  c.out.bulk(ks.arena.u8(h), ks.valueOffset(h) + start, end - start + 1);
+  if (start > end || len === 0) return null;
+  rangeEnd = end;
+  return start;
 }
-const EMPTY = new Uint8Array(0);
+
+/** The same with indexes beyond ±2^53, where only their order and sign matter. */
+function bigRange(s: number | bigint, e: number | bigint, len: number): number | null {
+  const start = BigInt(s);
+  const end = BigInt(e);
+  if (start < 0n && end < 0n && start > end) return null;
+  const clamp = (v: bigint): number => (v > 1n << 53n ? 2 ** 53 : v < -(1n << 53n) ? -(2 ** 53) : Number(v));
+  return range(clamp(start), clamp(end), len);
+}
 
 function setrange(c: ShardContext): void {
   const { req, ks } = c;
-  const offset = argInt(req, 1);
-  if (Number.isNaN(offset)) return c.out.error(E.NOT_INTEGER);
+  const off64 = argInt64(req, 1);
+  if (off64 === null) return c.out.error(E.NOT_INTEGER);
+  const offset = Number(off64);
   if (offset < 0) return c.out.error(E.OFFSET_RANGE);
   const h = lookupString(c, 0);
   if (h < 0) return;

@@ -171,8 +171,10 @@ export function crossShard(
     return ok;
   }
 
-  // RENAME / RENAMENX / COPY
-  let dstDb = conn.db;
+  // RENAME / RENAMENX / COPY. The db is captured now: a pipelined SELECT behind this command
+  // runs on main before the hold completes and must not redirect the phase-2 writes.
+  const srcDb = conn.db;
+  let dstDb = srcDb;
   let replace = name !== 'renamenx' && name !== 'copy';
   if (name === 'copy') {
     const opts = parseCopyOptions(
@@ -192,7 +194,7 @@ export function crossShard(
   const dst = arg(2);
   const isCopy = name === 'copy';
   const reqs = [
-    { shard: srcShard, db: conn.db, args: [Buffer.from('d'), src] },
+    { shard: srcShard, db: srcDb, args: [Buffer.from('d'), src] },
     { shard: dstShard, db: dstDb, args: [Buffer.from('e'), dst] },
   ];
   const seq = conn.takeSeq();
@@ -217,7 +219,7 @@ export function crossShard(
           encoding: dump.encoding,
         },
       ]);
-      if (!isCopy) ops.set(srcShard, [{ op: 'del', db: conn.db, key: src }]);
+      if (!isCopy) ops.set(srcShard, [{ op: 'del', db: srcDb, key: src }]);
       reply = name === 'rename' ? '+OK\r\n' : ':1\r\n';
     }
     srv.coordinator.release(txn, [srcShard, dstShard], ops);

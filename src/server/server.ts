@@ -126,13 +126,13 @@ export class Server {
     const maxclients = this.config.get('maxclients');
     if (this.conns.size >= maxclients) {
       this.stats.rejectedConnections++;
-      socket.end(`-${E.MAX_CLIENTS}\r\n`);
+      rejectClient(socket, E.MAX_CLIENTS);
       return;
     }
     const requirepass = this.config.get('requirepass');
     if (this.config.get('protected-mode') && requirepass === '' && !isLoopback(socket.remoteAddress)) {
       this.stats.rejectedConnections++;
-      socket.end(`-${E.PROTECTED_MODE}\r\n`);
+      rejectClient(socket, E.PROTECTED_MODE);
       return;
     }
     const keepalive = this.config.get('tcp-keepalive');
@@ -301,6 +301,16 @@ export class Server {
     process.exitCode = code;
     this.resolveStopped();
   }
+}
+
+/**
+ * Answer a refused client and drop it once the error is flushed. A bare end() would leave a
+ * half-closed socket we never read (it never closes, and it keeps shutdown waiting).
+ */
+function rejectClient(socket: net.Socket, error: string): void {
+  socket.on('error', () => {});
+  socket.end(`-${error}\r\n`, () => socket.destroy());
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 function isLoopback(addr: string | undefined): boolean {

@@ -132,23 +132,37 @@ export class KeyTable {
   }
 
   /**
-   * SCAN step over slots [cursor, ...): calls fn for live handles until `count` slots with
-   * keys were visited; returns the next cursor, 0 when done. Cursors index the settled table.
+   * SCAN step: visits keys by home bucket (hash & mask), buckets in reverse-binary cursor order
+   * like Redis's dictScan, so every key present for the whole scan is returned even when the
+   * table grows or shrinks between calls (duplicates are possible, as in Redis). With linear
+   * probing a key with home bucket b sits somewhere in the run of occupied slots starting at
+   * b, so each step walks that run and keeps the keys whose home is b.
+   * Returns the next cursor, 0 when the scan is complete.
    */
   scan(cursor: number, count: number, fn: (handle: number) => void): number {
     this.settle();
+    if (this.size === 0) return 0;
     const slots = this.slots;
-    let i = cursor;
+    const hashes = this.hashes;
+    const mask = this.mask;
+    let v = cursor >>> 0;
     let seen = 0;
-    while (i < slots.length && seen < count) {
-      const s = slots[i]!;
-      if (s > 0) {
-        fn(s);
-        seen++;
+    do {
+      const bucket = v & mask;
+      for (let i = bucket; slots[i] !== EMPTY; i = (i + 1) & mask) {
+        const s = slots[i]!;
+        if (s > 0 && (hashes[i]! & mask) === bucket) {
+          fn(s);
+          seen++;
+        }
       }
-      i++;
-    }
-    return i >= slots.length ? 0 : i;
+      // Increment the reversed cursor: the bits above the mask are set so the carry skips them.
+      v = (v | ~mask) >>> 0;
+      v = reverseBits(v);
+      v = (v + 1) >>> 0;
+      v = reverseBits(v);
+    } while (v !== 0 && seen < count);
+    return v;
   }
 
   /** A uniformly chosen live handle, or 0 when empty. */
@@ -253,6 +267,14 @@ function keyEquals(arena: Arena, h: number, u8: Uint8Array, off: number, len: nu
   const k = base + KEY_OFF;
   for (let i = 0; i < len; i++) if (r[k + i] !== u8[off + i]) return false;
   return true;
+}
+
+function reverseBits(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  return ((v >>> 16) | (v << 16)) >>> 0;
 }
 
 function visit(slots: Int32Array, fn: (handle: number) => void): void {

@@ -27,6 +27,11 @@ export const TYPE_STRING = 0;
  */
 export const ENC_AUTO = 0;
 export const ENC_FORCED_RAW = 1;
+/**
+ * Never int-encoded: INCRBYFLOAT results (Redis createStringObjectFromLongDouble builds a
+ * plain string object, so "5" reports embstr, or raw beyond 44 bytes).
+ */
+export const ENC_NO_INT = 2;
 export const TYPE_NAMES = ['string'];
 
 /** Redis's LFU counter starts at LFU_INIT_VAL so new keys are not evicted first. */

@@ -5,10 +5,10 @@ import { startTessera } from '../helpers/server.ts';
 
 /** Counts complete RESP simple/integer/bulk replies in a byte stream (enough for SET/GET/PING). */
 function replyCounter(): { feed(b: Buffer): void; count(): number } {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let n = 0;
   return {
-    feed(b: Buffer) {
+    feed(b: Buffer): void {
       pending = pending.length ? Buffer.concat([pending, b]) : b;
       let p = 0;
       for (;;) {

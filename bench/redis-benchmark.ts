@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --reps 5 --quick --shards N --only REGEX]
+ * npm run bench:redis [-- --reps 5 --quick --shards N --only REGEX]
  *
  * Starts Tessera and a real redis-server (same machine, persistence off, free ports), warms
  * both up, then runs each redis-benchmark workload against both, interleaved (R T, T R, …) so

@@ -125,8 +125,10 @@ function drain(): number {
     n++;
     if ((n & REPLY_BATCH_MASK) === 0) flushReplies();
     if (view.flags & FLAG_HOLD) {
+      // Read the txn id before release(): after it the frame's memory belongs to the producer.
+      const txn = Number(view.str(0));
       req.release();
-      waitForRelease(Number(view.str(0)));
+      waitForRelease(txn);
     }
   }
   if (n > 0) {

@@ -24,8 +24,8 @@ export interface RawClient {
   end(): void;
 }
 
-export async function rawConnect(port: number): Promise<RawClient> {
-  const sock = net.connect({ port, host: '127.0.0.1' });
+export async function rawConnect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+  const sock = net.connect({ port, host });
   await new Promise<void>((resolve, reject) => {
     sock.once('connect', resolve);
     sock.once('error', reject);

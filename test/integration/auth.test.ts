@@ -1,3 +1,4 @@
+import os from 'node:os';
 /**
  * requirepass / AUTH / HELLO AUTH behaviour, with every reply compared to a real redis-server
  * configured the same way.
@@ -149,7 +150,34 @@ t.test('protected mode', async (t) => {
     'protected-mode defaults to yes',
   );
   t.equal(await ask(c, ['PING']), '+PONG\r\n', 'loopback clients are served without a password');
-  t.pass('non-loopback clients are rejected', {
-    skip: 'tests can only connect from loopback, which protected mode always allows',
-  });
+});
+
+/** A non-loopback IPv4 address of this machine, to connect "from outside" without a network. */
+function externalIPv4(): string | undefined {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+t.test('protected mode refuses non-loopback clients when no password is set', async (t) => {
+  const ip = externalIPv4();
+  if (ip === undefined) {
+    t.pass('non-loopback clients are refused', { skip: 'this machine has no non-loopback IPv4 address' });
+    return;
+  }
+  const s = await startTessera(['--bind', '0.0.0.0']);
+  t.teardown(() => s.stop());
+  const outside = await rawConnect(s.port, ip);
+  t.match(await outside.ask(resp('PING'), replies(1)), /^-DENIED Redis is running in protected mode/);
+  await outside.closed;
+  const local = await rawConnect(s.port);
+  t.equal(await ask(local, ['PING']), '+PONG\r\n', 'loopback still served');
+  local.end();
+  // With a password set, outside clients are accepted (and must AUTH).
+  const s2 = await startTessera(['--bind', '0.0.0.0', '--requirepass', 'pw']);
+  t.teardown(() => s2.stop());
+  const o2 = await rawConnect(s2.port, ip);
+  t.match(await o2.ask(resp('PING'), replies(1)), /^-NOAUTH/);
+  o2.end();
 });

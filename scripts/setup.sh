@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 if [ ! -f node_modules/.setup-stamp ] || [ package-lock.json -nt node_modules/.setup-stamp ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+  # tap compiles its plugin set at build time; .taprc drops the ts-node plugin (Node 26 strips
+  # types itself), which only takes effect after a rebuild.
+  PATH="$PWD/node_modules/.bin:$PATH" tap build >/dev/null
   touch node_modules/.setup-stamp
 fi
 

@@ -16,6 +16,8 @@ import { FLAG_HOLD, FLAG_RESP3, FLAG_SPILL, REPLY_HEADER, RequestView } from '..
 import { Ring } from '../src/router/ring.ts';
 import * as S from '../src/router/shard-stats.ts';
 import { Keyspace } from '../src/store/keyspace.ts';
+import { recordExec } from '../src/observability/exec-stats.ts';
+import { SlowLog } from '../src/observability/slowlog.ts';
 
 interface ShardInit {
   shardId: number;
@@ -30,6 +32,9 @@ interface ShardInit {
   ctlPort: MessagePort;
   maxBulkLen: number;
   expireBudgetMs: number;
+  execSab: SharedArrayBuffer;
+  slowlogSlowerThan: number;
+  slowlogMaxLen: number;
 }
 
 const init = workerData as ShardInit;
@@ -40,7 +45,11 @@ const stats = new Float64Array(init.statsSab);
 const ks = new Keyspace(init.databases);
 const view = new RequestView();
 const out = new RespWriter();
-const ctx: ShardContext = { ks, req: view, out, shardId: init.shardId, maxBulkLen: init.maxBulkLen };
+const execStats = new Float64Array(init.execSab);
+const slowlog = new SlowLog();
+slowlog.threshold = init.slowlogSlowerThan;
+slowlog.maxLen = init.slowlogMaxLen;
+const ctx: ShardContext = { ks, req: view, out, shardId: init.shardId, maxBulkLen: init.maxBulkLen, slowlog };
 let expireBudgetMs = init.expireBudgetMs;
 let running = true;
 let ops = 0;
@@ -50,6 +59,7 @@ const park = new Int32Array(new SharedArrayBuffer(4));
 function execute(): void {
   out.reset();
   out.resp3 = (view.flags & FLAG_RESP3) !== 0;
+  const t0 = performance.now();
   try {
     if (view.cmd === OP_TXREAD) txRead(ctx);
     else TABLE[view.cmd]!.shard!(ctx);
@@ -57,8 +67,19 @@ function execute(): void {
     out.reset();
     out.error(`ERR internal error in shard ${init.shardId}: ${(err as Error).message}`);
   }
+  if (view.cmd !== OP_TXREAD) {
+    const us = (performance.now() - t0) * 1000;
+    recordExec(execStats, view.cmd, us, out.buf[0] === 45);
+    if (slowlog.wants(us)) logSlow(us);
+  }
   ops++;
   writeReply();
+}
+
+/** Slowlog entry with the command as the client wrote it (name, subcommand, arguments). */
+function logSlow(us: number): void {
+  const names = TABLE[view.cmd]!.name.split('|').map((n) => Buffer.from(n.toUpperCase()));
+  slowlog.add(us, view.connId, names.length + view.argc, (i) => (i < names.length ? names[i]! : view.copy(i - names.length)));
 }
 
 function writeReply(): void {
@@ -169,6 +190,11 @@ function control(): void {
     else if (m.type === 'config') {
       if (m.name === 'proto-max-bulk-len') ctx.maxBulkLen = m.value as number;
       else if (m.name === 'active-expire-budget-ms') expireBudgetMs = m.value as number;
+      else if (m.name === 'slowlog-log-slower-than') slowlog.threshold = m.value as number;
+      else if (m.name === 'slowlog-max-len') {
+        slowlog.maxLen = m.value as number;
+        slowlog.trim();
+      }
     }
   }
 }

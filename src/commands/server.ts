@@ -1,4 +1,5 @@
 import { renderInfo } from '../observability/info.ts';
+import { errorStats } from '../observability/error-stats.ts';
 import { E } from '../protocol/redis-errors.ts';
 import { ConfigError } from '../util/errors.ts';
 import type { LocalContext } from '../server/local.ts';
@@ -49,7 +50,8 @@ function configSet(c: LocalContext): void {
 }
 
 function configResetstat(c: LocalContext): void {
-  c.srv.dispatcher.calls.fill(0);
+  c.srv.commandStats.reset();
+  errorStats.reset();
   const st = c.srv.stats;
   st.totalConnections = 0;
   st.rejectedConnections = 0;

@@ -1,6 +1,7 @@
 import type { RequestView } from '../router/frames.ts';
 import type { RespWriter } from '../protocol/writer.ts';
 import type { Keyspace } from '../store/keyspace.ts';
+import type { SlowLog } from '../observability/slowlog.ts';
 
 /**
  * How the main thread routes a command:
@@ -25,6 +26,8 @@ export interface ShardContext {
   shardId: number;
   /** proto-max-bulk-len, for SETRANGE/APPEND size checks. */
   maxBulkLen: number;
+  /** This shard's slow commands (SLOWLOG gathers them from every shard). */
+  slowlog: SlowLog;
 }
 
 export type ShardHandler = (c: ShardContext) => void;

@@ -37,6 +37,11 @@ export interface ConfigValues {
   hz: number;
   pidfile: string;
   'active-expire-budget-ms': number;
+  'slowlog-log-slower-than': number;
+  'slowlog-max-len': number;
+  'latency-monitor-threshold': number;
+  'metrics-port': number;
+  'metrics-bind': string;
 }
 
 export type ParamName = keyof ConfigValues;
@@ -89,6 +94,11 @@ const TABLE: { readonly [K in ParamName]: TableRow<K> } = {
   hz: { type: 'int', mutable: true },
   pidfile: { type: 'string', mutable: false },
   'active-expire-budget-ms': { type: 'int', mutable: true },
+  'slowlog-log-slower-than': { type: 'int', mutable: true },
+  'slowlog-max-len': { type: 'int', mutable: true },
+  'latency-monitor-threshold': { type: 'int', mutable: true },
+  'metrics-port': { type: 'int', mutable: false },
+  'metrics-bind': { type: 'string', mutable: false },
 };
 
 export const PARAMS: readonly ParamSpec[] = Object.freeze(

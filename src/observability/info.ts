@@ -1,5 +1,7 @@
 import os from 'node:os';
-import { TABLE } from '../commands/table.ts';
+import { randomBytes } from 'node:crypto';
+import { errorStats } from './error-stats.ts';
+import { histogramPercentile } from './command-stats.ts';
 import * as S from '../router/shard-stats.ts';
 import type { Server } from '../server/server.ts';
 import { REDIS_VERSION, TESSERA_VERSION } from '../version.ts';
@@ -83,7 +85,7 @@ const memory: Section = (srv) => {
 
 const stats: Section = (srv) => {
   let calls = 0;
-  for (const n of srv.dispatcher.calls) calls += n;
+  for (const n of srv.commandStats.calls) calls += n;
   return [
     ['total_connections_received', srv.stats.totalConnections],
     ['total_commands_processed', calls],
@@ -94,8 +96,45 @@ const stats: Section = (srv) => {
     ['evicted_keys', 0],
     ['keyspace_hits', shardSum(srv, S.ST_HITS)],
     ['keyspace_misses', shardSum(srv, S.ST_MISSES)],
-    ['total_error_replies', 0],
+    ['pubsub_channels', 0],
+    ['pubsub_patterns', 0],
+    ['total_error_replies', errorStats.total],
     ['protocol_errors', srv.stats.protocolErrors],
+  ];
+};
+
+/** Nothing is persisted yet: these are the true values, in Redis's field names. */
+const persistence: Section = (srv) => [
+  ['loading', 0],
+  ['async_loading', 0],
+  ['rdb_changes_since_last_save', 0],
+  ['rdb_bgsave_in_progress', 0],
+  ['rdb_last_save_time', Math.floor(srv.startedAt / 1000)],
+  ['aof_enabled', 0],
+  ['aof_rewrite_in_progress', 0],
+];
+
+const replication: Section = () => [
+  ['role', 'master'],
+  ['connected_slaves', 0],
+  ['master_failover_state', 'no-failover'],
+  ['master_replid', REPLID],
+  ['master_repl_offset', 0],
+  ['repl_backlog_active', 0],
+];
+const REPLID = randomBytes(20).toString('hex');
+
+const cpu: Section = () => {
+  const all = process.cpuUsage();
+  const main = process.threadCpuUsage ? process.threadCpuUsage() : all;
+  const s = (us: number): string => (us / 1e6).toFixed(6);
+  return [
+    ['used_cpu_sys', s(all.system)],
+    ['used_cpu_user', s(all.user)],
+    ['used_cpu_sys_children', '0.000000'],
+    ['used_cpu_user_children', '0.000000'],
+    ['used_cpu_sys_main_thread', s(main.system)],
+    ['used_cpu_user_main_thread', s(main.user)],
   ];
 };
 
@@ -128,19 +167,56 @@ const shards: Section = (srv) => {
 
 const commandstats: Section = (srv) => {
   const rows: [string, string][] = [];
-  for (const spec of TABLE) {
-    const n = srv.dispatcher.calls[spec.index]!;
-    if (n > 0)
-      rows.push([
-        `cmdstat_${spec.name}`,
-        `calls=${n},usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0`,
-      ]);
+  for (const [name, c] of srv.commandStats.snapshot()) {
+    const perCall = c.calls > 0 ? c.usec / c.calls : 0;
+    rows.push([
+      `cmdstat_${name}`,
+      `calls=${c.calls},usec=${Math.round(c.usec)},usec_per_call=${perCall.toFixed(2)},rejected_calls=${c.rejected},failed_calls=${c.failed}`,
+    ]);
   }
   return rows;
 };
 
-const SECTIONS: Record<string, Section> = { server, clients, memory, stats, keyspace, shards, commandstats };
-const DEFAULT = ['server', 'clients', 'memory', 'stats', 'keyspace', 'shards'];
+const errorstats: Section = () => [...errorStats.byPrefix].map(([p, n]) => [`errorstat_${p}`, `count=${n}`]);
+
+/** Percentiles are bucket upper edges of a log2 histogram: within 2x, not HdrHistogram-exact. */
+const latencystats: Section = (srv) => {
+  const rows: [string, string][] = [];
+  for (const [name, c] of srv.commandStats.snapshot()) {
+    if (c.calls === 0) continue;
+    const p = (q: number): string => histogramPercentile(c.histogram, q).toFixed(3);
+    rows.push([`latency_percentiles_usec_${name}`, `p50=${p(50)},p99=${p(99)},p99.9=${p(99.9)}`]);
+  }
+  return rows;
+};
+
+const SECTIONS: Record<string, Section> = {
+  server,
+  clients,
+  memory,
+  persistence,
+  stats,
+  replication,
+  cpu,
+  commandstats,
+  errorstats,
+  latencystats,
+  keyspace,
+  shards,
+};
+/** Redis's default set (without commandstats/latencystats), plus our shards section. */
+const DEFAULT = [
+  'server',
+  'clients',
+  'memory',
+  'persistence',
+  'stats',
+  'replication',
+  'cpu',
+  'errorstats',
+  'keyspace',
+  'shards',
+];
 
 export function renderInfo(srv: Server, requested: string[]): string {
   let names = requested.map((s) => s.toLowerCase());

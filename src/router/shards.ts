@@ -5,6 +5,7 @@ import { FLAG_SPILL, REPLY_HEADER, REQ_HEADER, requestSize, writeRequest } from 
 import { keySlot } from './keyslot.ts';
 import { Ring, ringBytes } from './ring.ts';
 import { statsSlots } from './shard-stats.ts';
+import { execStatsBytes } from '../observability/exec-stats.ts';
 
 export interface ShardOptions {
   shards: number;
@@ -12,6 +13,10 @@ export interface ShardOptions {
   ringSize: number;
   maxBulkLen: number;
   expireBudgetMs: number;
+  /** Command table size (per-command execution stats). */
+  commands: number;
+  slowlogSlowerThan: number;
+  slowlogMaxLen: number;
 }
 
 /** Called for every reply frame; `buf[off, off+len)` is valid only during the call. */
@@ -33,6 +38,8 @@ interface Shard {
   holdPort: MessagePort;
   ctlPort: MessagePort;
   stats: Float64Array;
+  /** Per-command execution stats the worker writes (see observability/exec-stats.ts). */
+  exec: Float64Array;
 }
 
 const SLOTS = 16384;
@@ -70,6 +77,7 @@ export class ShardSet {
       const hold = new MessageChannel();
       const control = new MessageChannel();
       const statsSab = new SharedArrayBuffer(statsSlots(opts.databases) * 8);
+      const execSab = new SharedArrayBuffer(execStatsBytes(opts.commands));
       const worker = new Worker(new URL('../../workers/shard.ts', import.meta.url), {
         workerData: {
           shardId: i,
@@ -84,6 +92,9 @@ export class ShardSet {
           ctlPort: control.port2,
           maxBulkLen: opts.maxBulkLen,
           expireBudgetMs: opts.expireBudgetMs,
+          execSab,
+          slowlogSlowerThan: opts.slowlogSlowerThan,
+          slowlogMaxLen: opts.slowlogMaxLen,
         },
         transferList: [reqSpill.port2, repSpill.port1, hold.port2, control.port2],
         name: `shard-${i}`,
@@ -103,6 +114,7 @@ export class ShardSet {
         holdPort: hold.port1,
         ctlPort: control.port1,
         stats: new Float64Array(statsSab),
+        exec: new Float64Array(execSab),
       });
       this.dirty.push(false);
     }
@@ -231,6 +243,10 @@ export class ShardSet {
 
   stats(i: number): Float64Array {
     return this.shards[i]!.stats;
+  }
+
+  execStats(i: number): Float64Array {
+    return this.shards[i]!.exec;
   }
 
   requestDepth(i: number): number {

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { RequestParser, type ParserLimits } from '../protocol/parser.ts';
+import { errorStats } from '../observability/error-stats.ts';
 
 /**
  * A reply assembled from several shards' parts (MGET across shards, DEL k1 k2, KEYS, SCAN…).
@@ -79,6 +80,7 @@ export class Connection {
 
   /** Deliver the reply for `seq` (bytes are copied; the source may be reused after the call). */
   reply(seq: number, src: Buffer, off: number, len: number): void {
+    if (src[off] === 45) errorStats.count(src, off, len);
     if (seq === this.nextWrite) {
       this.append(src, off, len);
       this.nextWrite++;

@@ -8,6 +8,8 @@ import type { Connection } from './connection.ts';
 import type { LocalHandler } from './local.ts';
 import { LocalContext } from './local.ts';
 import { crossShard } from './coordinator.ts';
+import type { CommandStats } from '../observability/command-stats.ts';
+import { recordExec } from '../observability/exec-stats.ts';
 import type { Server } from './server.ts';
 
 /**
@@ -20,14 +22,14 @@ export class Dispatcher {
   private readonly shards: ShardSet;
   private idx = new Int32Array(1024);
   private readonly local: LocalContext;
-  /** Calls per command index (INFO commandstats). */
-  readonly calls: Float64Array;
+  private readonly stats: CommandStats;
 
   constructor(srv: Server, tableSize: number) {
     this.srv = srv;
     this.shards = srv.shards;
     this.local = new LocalContext(srv);
-    this.calls = new Float64Array(tableSize);
+    this.stats = srv.commandStats;
+    void tableSize;
   }
 
   dispatch(conn: Connection): boolean {
@@ -48,11 +50,16 @@ export class Dispatcher {
         return this.fail(conn, unknownSubcommand(argStr(conn, 1), spec.name));
       }
     }
-    if (spec.arity > 0 ? argc !== spec.arity : argc < -spec.arity)
+    if (spec.arity > 0 ? argc !== spec.arity : argc < -spec.arity) {
+      this.stats.rejected[spec.index]!++;
       return this.fail(conn, wrongArity(spec.name));
-    if (!conn.authenticated && !spec.noAuth) return this.fail(conn, E.NOAUTH);
+    }
+    if (!conn.authenticated && !spec.noAuth) {
+      this.stats.rejected[spec.index]!++;
+      return this.fail(conn, E.NOAUTH);
+    }
     conn.lastCommand = spec.name;
-    this.calls[spec.index]!++;
+    this.stats.calls[spec.index]!++;
 
     switch (spec.route) {
       case 'local':
@@ -175,10 +182,18 @@ export class Dispatcher {
     if (handler === undefined) return this.fail(conn, unknownCommand(spec.name, []));
     const ctx = this.local;
     ctx.begin(conn, spec, base);
+    const t0 = performance.now();
     handler(ctx);
     if (ctx.blocked) {
       conn.untakeSeq();
+      this.stats.calls[spec.index]!--;
       return false;
+    }
+    const us = (performance.now() - t0) * 1000;
+    recordExec(this.stats.local, spec.index, us, !ctx.deferred && localWriter.buf[0] === 45);
+    if (this.srv.slowlog.wants(us)) {
+      const p = conn.parser;
+      this.srv.slowlog.add(us, conn.id, p.argc, (i) => Buffer.from(p.buf.subarray(p.starts[i]!, p.ends[i]!)));
     }
     if (!ctx.deferred) {
       const out = localWriter;

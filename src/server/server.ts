@@ -9,6 +9,16 @@ import { StartupError } from '../util/errors.ts';
 import { Connection } from './connection.ts';
 import { COORDINATOR_CONN, Coordinator } from './coordinator.ts';
 import { Dispatcher } from './dispatch.ts';
+import { CommandStats } from '../observability/command-stats.ts';
+import { SlowLog } from '../observability/slowlog.ts';
+
+/** Parameters the shard workers apply themselves (sent on their control port). */
+const SHARD_PARAMS = new Set([
+  'proto-max-bulk-len',
+  'active-expire-budget-ms',
+  'slowlog-log-slower-than',
+  'slowlog-max-len',
+]);
 
 export interface ServerStats {
   totalConnections: number;
@@ -29,6 +39,9 @@ export class Server {
   readonly log: Logger;
   readonly shards: ShardSet;
   readonly dispatcher: Dispatcher;
+  readonly commandStats: CommandStats;
+  /** Slow commands executed on the main thread (shards keep their own). */
+  readonly slowlog = new SlowLog();
   readonly coordinator: Coordinator;
   readonly conns = new Map<number, Connection>();
   readonly startedAt = Date.now();
@@ -64,8 +77,14 @@ export class Server {
       ringSize: config.get('ring-size'),
       maxBulkLen: config.get('proto-max-bulk-len'),
       expireBudgetMs: config.get('active-expire-budget-ms'),
+      commands: TABLE.length,
+      slowlogSlowerThan: config.get('slowlog-log-slower-than'),
+      slowlogMaxLen: config.get('slowlog-max-len'),
     });
     attachLocalCommands();
+    this.commandStats = new CommandStats(this.shards);
+    this.slowlog.threshold = config.get('slowlog-log-slower-than');
+    this.slowlog.maxLen = config.get('slowlog-max-len');
     this.dispatcher = new Dispatcher(this, TABLE.length);
     this.coordinator = new Coordinator(this);
     this.shards.onDrained = this.afterReplies;
@@ -74,7 +93,7 @@ export class Server {
       void this.shutdown(1);
     };
     config.onChange((name, value) => {
-      if (name === 'proto-max-bulk-len' || name === 'active-expire-budget-ms') {
+      if (SHARD_PARAMS.has(name)) {
         this.shards.broadcast({ type: 'config', name, value });
       }
       if (name === 'proto-max-bulk-len' || name === 'client-query-buffer-limit') {
@@ -82,6 +101,11 @@ export class Server {
         for (const conn of this.conns.values()) conn.parser.setLimits(limits);
       }
       if (name === 'hz') this.startCron();
+      if (name === 'slowlog-log-slower-than') this.slowlog.threshold = value as number;
+      if (name === 'slowlog-max-len') {
+        this.slowlog.maxLen = value as number;
+        this.slowlog.trim();
+      }
     });
   }
 

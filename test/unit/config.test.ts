@@ -222,6 +222,7 @@ t.test('LiveConfig get / getMatching', async (t) => {
     [
       ['maxclients', '10000'],
       ['proto-max-bulk-len', '536870912'],
+      ['slowlog-max-len', '128'],
     ],
     'glob over names, bytes as plain integers',
   );

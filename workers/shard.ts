@@ -70,7 +70,8 @@ function execute(): void {
   if (view.cmd !== OP_TXREAD) {
     const us = (performance.now() - t0) * 1000;
     recordExec(execStats, view.cmd, us, out.buf[0] === 45);
-    if (slowlog.wants(us)) logSlow(us);
+    // The shard parts of SLOWLOG itself are not entries: main logs the client's command once.
+    if (slowlog.wants(us) && !TABLE[view.cmd]!.name.startsWith('slowlog|')) logSlow(us);
   }
   ops++;
   writeReply();
@@ -79,7 +80,9 @@ function execute(): void {
 /** Slowlog entry with the command as the client wrote it (name, subcommand, arguments). */
 function logSlow(us: number): void {
   const names = TABLE[view.cmd]!.name.split('|').map((n) => Buffer.from(n.toUpperCase()));
-  slowlog.add(us, view.connId, names.length + view.argc, (i) => (i < names.length ? names[i]! : view.copy(i - names.length)));
+  slowlog.add(us, view.connId, names.length + view.argc, (i) =>
+    i < names.length ? names[i]! : view.copy(i - names.length),
+  );
 }
 
 function writeReply(): void {

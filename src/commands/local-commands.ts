@@ -1,7 +1,9 @@
+import { adminHandlers } from './admin.ts';
 import { clientHandlers } from './client.ts';
 import { connectionHandlers } from './connection.ts';
 import { introspectionHandlers } from './introspection.ts';
 import { serverHandlers } from './server.ts';
+import { slowlogHandlers } from './slowlog.ts';
 import { commandByName } from './table.ts';
 
 /**
@@ -10,7 +12,14 @@ import { commandByName } from './table.ts';
  * the unknown-command error rather than pretending to work.
  */
 export function attachLocalCommands(): void {
-  const all = { ...connectionHandlers, ...clientHandlers, ...introspectionHandlers, ...serverHandlers };
+  const all = {
+    ...connectionHandlers,
+    ...clientHandlers,
+    ...introspectionHandlers,
+    ...serverHandlers,
+    ...slowlogHandlers,
+    ...adminHandlers,
+  };
   for (const [name, fn] of Object.entries(all)) {
     const spec = commandByName(name);
     if (!spec) throw new Error(`no table entry for local command ${name}`);

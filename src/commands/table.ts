@@ -2,6 +2,7 @@ import catalogJson from './catalog.json' with { type: 'json' };
 import { counterCommands } from './counters.ts';
 import { keyCommands } from './keys.ts';
 import { stringCommands } from './strings.ts';
+import { slowlogCommands } from './slowlog.ts';
 import type { CatalogEntry, CommandDef, CommandSpec } from './types.ts';
 
 /**
@@ -65,12 +66,14 @@ const LOCAL_COMMANDS = [
   'memory|doctor',
   'memory|help',
   'debug',
+  'stats',
 ];
 
 const defs: CommandDef[] = [
   ...stringCommands,
   ...counterCommands,
   ...keyCommands,
+  ...slowlogCommands,
   ...LOCAL_COMMANDS.map((name): CommandDef => ({ name, route: 'local' })),
 ];
 

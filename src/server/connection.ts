@@ -39,6 +39,8 @@ export class Connection {
   blockedOnRing = false;
   /** Paused because the socket's write side needs to drain. */
   blockedOnWrite = false;
+  /** Held back by CLIENT PAUSE; resumed when the pause ends. */
+  blockedOnPause = false;
   closing = false;
   closed = false;
   private nextSeq = 0;
@@ -89,6 +91,15 @@ export class Connection {
       this.held.set(seq, Buffer.from(src.subarray(off, off + len)));
     }
   }
+
+  /** Out-of-band bytes (MONITOR lines): appended now, outside the reply order. */
+  push(bytes: Buffer): void {
+    this.append(bytes, 0, bytes.length);
+    this.onPush();
+  }
+
+  /** Set by the server: schedule a flush after push(). */
+  onPush: () => void = () => {};
 
   /** Deliver one shard's part of a combined reply. */
   part(seq: number, shard: number, src: Buffer, off: number, len: number): boolean {

@@ -8,6 +8,7 @@ import type { Connection } from './connection.ts';
 import type { LocalHandler } from './local.ts';
 import { LocalContext } from './local.ts';
 import { crossShard } from './coordinator.ts';
+import { MonitorFeed } from './monitor.ts';
 import type { CommandStats } from '../observability/command-stats.ts';
 import { recordExec } from '../observability/exec-stats.ts';
 import type { Server } from './server.ts';
@@ -57,6 +58,14 @@ export class Dispatcher {
     if (!conn.authenticated && !spec.noAuth) {
       this.stats.rejected[spec.index]!++;
       return this.fail(conn, E.NOAUTH);
+    }
+    const srv = this.srv;
+    if (srv.paused && (srv.pauseAll ? spec.name !== 'client|unpause' : spec.write)) {
+      conn.blockedOnPause = true;
+      return false;
+    }
+    if (srv.monitor.clients.size > 0 && !MonitorFeed.SKIP.has(spec.name)) {
+      srv.monitor.feed(conn, conn.db, buf, starts, ends, argc);
     }
     conn.lastCommand = spec.name;
     this.stats.calls[spec.index]!++;

@@ -9,8 +9,13 @@ import { StartupError } from '../util/errors.ts';
 import { Connection } from './connection.ts';
 import { COORDINATOR_CONN, Coordinator } from './coordinator.ts';
 import { Dispatcher } from './dispatch.ts';
+import { MonitorFeed } from './monitor.ts';
+import type { ConfigFile } from '../config/file.ts';
+import { OpsSampler } from '../observability/stats.ts';
+import { ST_OPS } from '../router/shard-stats.ts';
 import { CommandStats } from '../observability/command-stats.ts';
 import { SlowLog } from '../observability/slowlog.ts';
+import { MetricsHttp } from '../observability/http.ts';
 
 /** Parameters the shard workers apply themselves (sent on their control port). */
 const SHARD_PARAMS = new Set([
@@ -48,6 +53,10 @@ export class Server {
   /** Highest used_memory INFO has reported. */
   peakMemory = 0;
   configFile: string | null = null;
+  /** The config file behind CONFIG REWRITE and SIGHUP reloads (set by main); null in tests that build a Server. */
+  configSource: ConfigFile | null = null;
+  /** ops/s for STATS: the cron samples every shard's op counter. */
+  readonly opsSampler: OpsSampler;
   readonly stats: ServerStats = {
     totalConnections: 0,
     rejectedConnections: 0,
@@ -59,9 +68,19 @@ export class Server {
   private nextConnId = COORDINATOR_CONN + 1;
   private readonly flushList: Connection[] = [];
   private readonly ringBlocked = new Set<Connection>();
+  readonly monitor = new MonitorFeed();
+  /** CLIENT PAUSE: while set, commands of the paused kind are held back (not lost). */
+  paused = false;
+  pauseAll = false;
+  private pauseEnd = 0;
+  private pauseTimer: NodeJS.Timeout | null = null;
+  private readonly pauseBlocked = new Set<Connection>();
   private publishScheduled = false;
   private cron: NodeJS.Timeout | null = null;
   private shuttingDown = false;
+  /** Accepting connections: set once start() has listened, cleared when shutdown begins (/ready). */
+  ready = false;
+  private metricsHttp: MetricsHttp | null = null;
   /** Resolves when the server has fully stopped. */
   readonly stopped: Promise<void>;
   private resolveStopped!: () => void;
@@ -82,6 +101,7 @@ export class Server {
       slowlogMaxLen: config.get('slowlog-max-len'),
     });
     attachLocalCommands();
+    this.opsSampler = new OpsSampler(shardCount);
     this.commandStats = new CommandStats(this.shards);
     this.slowlog.threshold = config.get('slowlog-log-slower-than');
     this.slowlog.maxLen = config.get('slowlog-max-len');
@@ -137,6 +157,17 @@ export class Server {
     }
     if (this.listeners.length === 0) throw new StartupError('no bind address could be listened on');
     this.startCron();
+    this.metricsHttp = await MetricsHttp.start(this, this.log);
+    this.ready = !this.shuttingDown;
+  }
+
+  get stopping(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** The metrics/health HTTP port actually bound; 0 when disabled. */
+  get metricsPort(): number {
+    return this.metricsHttp?.port ?? 0;
   }
 
   /** The port actually bound (useful with --port 0). */
@@ -163,6 +194,7 @@ export class Server {
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
     const conn = new Connection(this.nextConnId++, socket, this.parserLimits(), requirepass === '');
     this.conns.set(conn.id, conn);
+    conn.onPush = () => this.queueFlush(conn);
     this.stats.totalConnections++;
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('drain', () => {
@@ -192,7 +224,7 @@ export class Server {
   /** Parse and dispatch until input runs out, a ring is full, or the client is closing. */
   processInput(conn: Connection): void {
     const p = conn.parser;
-    while (!conn.blockedOnRing && !conn.closing) {
+    while (!conn.blockedOnRing && !conn.blockedOnPause && !conn.closing) {
       const r = p.next();
       if (r === 0) break;
       if (r < 0) {
@@ -204,9 +236,12 @@ export class Server {
       }
       if (!this.dispatcher.dispatch(conn)) {
         p.rewind();
-        conn.blockedOnRing = true;
         conn.socket.pause();
-        this.ringBlocked.add(conn);
+        if (conn.blockedOnPause) this.pauseBlocked.add(conn);
+        else {
+          conn.blockedOnRing = true;
+          this.ringBlocked.add(conn);
+        }
         break;
       }
     }
@@ -273,6 +308,42 @@ export class Server {
     if (conn.closing && conn.outstanding === 0 && !conn.closed) conn.socket.end();
   }
 
+  /** Flush `conn` at the end of this turn (several pushes become one write). */
+  queueFlush(conn: Connection): void {
+    if (!conn.inFlushList) {
+      conn.inFlushList = true;
+      this.flushList.push(conn);
+    }
+    this.schedulePublish();
+  }
+
+  /** CLIENT PAUSE: hold commands (all, or only writes) until `ms` from now; a pause only extends. */
+  pause(ms: number, all: boolean): void {
+    const end = Date.now() + ms;
+    this.pauseAll = this.paused ? this.pauseAll || all : all;
+    if (!this.paused || end > this.pauseEnd) {
+      this.pauseEnd = end;
+      if (this.pauseTimer) clearTimeout(this.pauseTimer);
+      this.pauseTimer = setTimeout(() => this.unpause(), ms);
+    }
+    this.paused = true;
+  }
+
+  unpause(): void {
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
+    this.paused = false;
+    for (const conn of [...this.pauseBlocked]) {
+      this.pauseBlocked.delete(conn);
+      conn.blockedOnPause = false;
+      if (conn.closed) continue;
+      this.processInput(conn);
+      this.flush(conn);
+      if (!conn.blockedOnRing && !conn.blockedOnPause && !conn.blockedOnWrite) conn.socket.resume();
+    }
+    this.schedulePublish();
+  }
+
   schedulePublish(): void {
     if (this.publishScheduled) return;
     this.publishScheduled = true;
@@ -282,12 +353,21 @@ export class Server {
   private readonly publishNow = (): void => {
     this.publishScheduled = false;
     this.shards.publish();
+    if (this.flushList.length > 0) {
+      for (const conn of this.flushList) {
+        conn.inFlushList = false;
+        this.flush(conn);
+      }
+      this.flushList.length = 0;
+    }
   };
 
   private onClose(conn: Connection): void {
     conn.closed = true;
     this.conns.delete(conn.id);
     this.ringBlocked.delete(conn);
+    this.pauseBlocked.delete(conn);
+    this.monitor.clients.delete(conn);
     conn.combiners.clear();
   }
 
@@ -301,6 +381,7 @@ export class Server {
   private serverCron(): void {
     const timeout = this.config.get('timeout');
     const now = Date.now();
+    this.opsSampler.sample(now, (i) => this.shards.stats(i)[ST_OPS]!);
     for (const conn of this.conns.values()) {
       conn.shrink();
       if (timeout > 0 && now - conn.lastInteraction > timeout * 1000 && conn.outstanding === 0)
@@ -308,19 +389,55 @@ export class Server {
     }
   }
 
+  /**
+   * Stop accepting; drain (clean stops only): no further commands are dispatched, the ones in
+   * flight finish and their replies reach the socket, each connection is ended once it owes
+   * nothing, for at most `shutdown-timeout` seconds; then close the clients left, stop the
+   * shards and resolve `stopped`. A fatal stop (a shard died, startup failed) does not wait.
+   */
   async shutdown(code = 0): Promise<void> {
     if (this.shuttingDown) return this.stopped;
     this.shuttingDown = true;
-    this.log.info('shutting down');
+    this.ready = false;
     if (this.cron) clearInterval(this.cron);
-    // close() waits for open connections, so stop accepting, then drop the clients.
+    // close() resolves once every connection is gone; new connections are refused meanwhile.
     const closed = Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    const timeoutMs = code === 0 ? this.config.get('shutdown-timeout') * 1000 : 0;
+    const t0 = performance.now();
+    for (const conn of this.conns.values()) conn.closing = true;
+    // Let the current command finish first (SHUTDOWN's own, empty, reply is written after it).
+    await new Promise((r) => setImmediate(r));
+    let inFlight = 0;
+    for (const conn of this.conns.values()) inFlight += conn.outstanding;
+    this.log.info({ clients: this.conns.size, inFlight, timeoutMs }, 'shutting down: draining clients');
+    const pending = (): Connection[] => {
+      const left: Connection[] = [];
+      for (const conn of this.conns.values()) {
+        if (conn.closed) continue;
+        if (conn.outstanding === 0 && !conn.socket.writableEnded) this.flush(conn); // ends it
+        if (conn.outstanding > 0 || !conn.socket.writableFinished) left.push(conn);
+      }
+      return left;
+    };
+    let left = pending();
+    while (left.length > 0 && performance.now() - t0 < timeoutMs) {
+      await new Promise((r) => setTimeout(r, 5));
+      left = pending();
+    }
+    let unanswered = 0;
+    for (const conn of left) unanswered += conn.outstanding;
+    const clients = this.conns.size;
     for (const conn of this.conns.values()) {
       this.flush(conn);
       conn.socket.destroy();
     }
+    const drain = { clients, inFlight, unanswered, ms: Math.round(performance.now() - t0) };
+    if (left.length > 0 && timeoutMs > 0) {
+      this.log.warn({ ...drain, stuck: left.length }, 'shutdown drain timed out; closed the clients left');
+    } else this.log.info(drain, 'closed client connections');
     await closed;
     await this.shards.stop();
+    await this.metricsHttp?.close();
     this.log.info({ code }, 'bye');
     process.exitCode = code;
     this.resolveStopped();

@@ -51,6 +51,12 @@ for (const name of names) {
     docs,
   };
 }
+// Tessera-only commands (not in Redis) are written by hand in catalog.json; keep them.
+const TESSERA_ONLY = ['stats'];
+const previous = JSON.parse(
+  readFileSync(new URL('../src/commands/catalog.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
+for (const name of TESSERA_ONLY) if (previous[name] !== undefined) out[name] = previous[name];
 writeFileSync(new URL('../src/commands/catalog.json', import.meta.url), JSON.stringify(out, null, 1) + '\n');
 console.log(`wrote ${names.length} commands`);
 r.disconnect();

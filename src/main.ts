@@ -2,8 +2,8 @@
  * tessera-server entry point: `node src/main.ts [--flag value ...]` (npm start, make run).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import v8 from 'node:v8';
+import { ConfigFile, resolveShards } from './config/file.ts';
 import { loadConfig } from './config/load.ts';
 import { LiveConfig } from './config/live.ts';
 import { createLogger, redactConfig, setLogLevel } from './observability/logger.ts';
@@ -18,21 +18,16 @@ Starts the Tessera daemon (Redis-compatible, shard-per-worker). Parameters use R
 flags > TESSERA_<PARAM> environment variables > config file > defaults.
 The parameter reference is config/schema.json and the README's configuration section.`;
 
-/** shards=0 means "auto": one shard per core left after the main thread, at least one. */
-export function resolveShards(configured: number): number {
-  if (configured > 0) return configured;
-  return Math.max(1, os.availableParallelism() - 1);
-}
-
 // A small young generation: the hot path makes little garbage, and big semi-spaces were
 // measured at ~35 B/key of extra RSS after loading 1M keys (mem-vs-redis.sh: 161 → 125 B/key).
 // Set here so shard isolates created later inherit it; `npm start` passes it for this one.
 v8.setFlagsFromString('--max-semi-space-size=1');
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
   let cfg;
   try {
-    cfg = loadConfig(process.argv.slice(2), process.env);
+    cfg = loadConfig(argv, process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`tessera: ${err.message}\n`);
@@ -63,6 +58,7 @@ async function main(): Promise<void> {
   }
   const server = new Server(live, log);
   server.configFile = cfg.configFile;
+  server.configSource = new ConfigFile(cfg, argv, process.env);
   try {
     await server.start();
   } catch (err) {
@@ -86,15 +82,21 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     log.warn({ signal: sig }, 'received signal, shutting down');
-    // A shutdown that cannot finish (a wedged shard) must not keep the process alive.
+    // The drain gives up after shutdown-timeout; a shutdown that still cannot finish (a wedged
+    // shard) must not keep the process alive.
+    const limit = live.get('shutdown-timeout') + 5;
     setTimeout(() => {
-      log.error('shutdown did not finish in 10 s; exiting');
+      log.error({ seconds: limit }, 'shutdown did not finish in time; exiting');
       process.exit(1);
-    }, 10_000).unref();
+    }, limit * 1000).unref();
     void server.shutdown(0);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Reload the config file (flags and TESSERA_* still win); a bad file keeps the running config.
+  process.on('SIGHUP', () => {
+    if (!server.stopping) server.configSource!.reloadAndLog(live, log);
+  });
   await server.stopped;
   if (cfg.pidfile !== '') rmSync(cfg.pidfile, { force: true });
   process.exit(process.exitCode ?? 0);

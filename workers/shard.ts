@@ -17,6 +17,12 @@ import { Ring } from '../src/router/ring.ts';
 import * as S from '../src/router/shard-stats.ts';
 import { Keyspace } from '../src/store/keyspace.ts';
 import { recordExec } from '../src/observability/exec-stats.ts';
+import {
+  EV_EXPIRE_CYCLE,
+  LAT_THRESHOLD,
+  sampleCommandLatency,
+  sampleLatency,
+} from '../src/observability/latency-monitor.ts';
 import { SlowLog } from '../src/observability/slowlog.ts';
 
 interface ShardInit {
@@ -33,6 +39,7 @@ interface ShardInit {
   maxBulkLen: number;
   expireBudgetMs: number;
   execSab: SharedArrayBuffer;
+  latencySab: SharedArrayBuffer;
   slowlogSlowerThan: number;
   slowlogMaxLen: number;
 }
@@ -46,6 +53,7 @@ const ks = new Keyspace(init.databases);
 const view = new RequestView();
 const out = new RespWriter();
 const execStats = new Float64Array(init.execSab);
+const latency = new Float64Array(init.latencySab);
 const slowlog = new SlowLog();
 slowlog.threshold = init.slowlogSlowerThan;
 slowlog.maxLen = init.slowlogMaxLen;
@@ -70,6 +78,7 @@ function execute(): void {
   if (view.cmd !== OP_TXREAD) {
     const us = (performance.now() - t0) * 1000;
     recordExec(execStats, view.cmd, us, out.buf[0] === 45);
+    sampleCommandLatency(latency, view.cmd, us);
     // The shard parts of SLOWLOG itself are not entries: main logs the client's command once.
     if (slowlog.wants(us) && !TABLE[view.cmd]!.name.startsWith('slowlog|')) logSlow(us);
   }
@@ -204,10 +213,13 @@ function control(): void {
 
 /** Active expiry in slices of a few ms so a mass expiry never stalls request processing. */
 function activeExpire(): void {
-  const deadline = performance.now() + expireBudgetMs;
+  const t0 = performance.now();
+  const deadline = t0 + expireBudgetMs;
   while (ks.expireDue(512)) {
-    if (performance.now() >= deadline) return;
+    if (performance.now() >= deadline) break;
   }
+  // Latency monitor "expire-cycle": one step that took at least the threshold.
+  if (latency[LAT_THRESHOLD]! > 0) sampleLatency(latency, EV_EXPIRE_CYCLE, performance.now() - t0);
 }
 
 while (running) {

@@ -1,9 +1,13 @@
 import { adminHandlers } from './admin.ts';
 import { clientHandlers } from './client.ts';
 import { connectionHandlers } from './connection.ts';
+import { debugHandlers } from './debug.ts';
 import { introspectionHandlers } from './introspection.ts';
+import { latencyHandlers } from './latency.ts';
+import { memoryHandlers } from './memory.ts';
 import { serverHandlers } from './server.ts';
 import { slowlogHandlers } from './slowlog.ts';
+import { monitorHandlers } from './monitor.ts';
 import { commandByName } from './table.ts';
 
 /**
@@ -18,6 +22,10 @@ export function attachLocalCommands(): void {
     ...introspectionHandlers,
     ...serverHandlers,
     ...slowlogHandlers,
+    ...latencyHandlers,
+    ...memoryHandlers,
+    ...debugHandlers,
+    ...monitorHandlers,
     ...adminHandlers,
   };
   for (const [name, fn] of Object.entries(all)) {

@@ -51,6 +51,8 @@ function configSet(c: LocalContext): void {
 
 function configResetstat(c: LocalContext): void {
   c.srv.commandStats.reset();
+  // Redis counts a command after it ran, so this RESETSTAT is the first call of the new period.
+  c.srv.commandStats.calls[c.spec.index] = 1;
   errorStats.reset();
   const st = c.srv.stats;
   st.totalConnections = 0;
@@ -67,8 +69,8 @@ function shutdown(c: LocalContext): void {
       return c.out.error(E.SYNTAX);
   }
   if (c.is(0, 'ABORT') || c.is(c.argc - 1, 'ABORT')) return c.out.error('ERR No shutdown in progress.');
-  // Like Redis, a successful SHUTDOWN sends no reply: the connection just closes.
-  c.deferred = true;
+  // Like Redis, a successful SHUTDOWN sends no reply: the connection just closes. The empty
+  // reply uses up the command's place in the reply order, so the drain does not wait for it.
   c.srv.log.warn({ client: c.conn.id }, 'SHUTDOWN requested by client');
   void c.srv.shutdown(0);
 }

@@ -1,6 +1,8 @@
 import catalogJson from './catalog.json' with { type: 'json' };
 import { counterCommands } from './counters.ts';
+import { debugCommands } from './debug.ts';
 import { keyCommands } from './keys.ts';
+import { memoryCommands } from './memory.ts';
 import { stringCommands } from './strings.ts';
 import { slowlogCommands } from './slowlog.ts';
 import type { CatalogEntry, CommandDef, CommandSpec } from './types.ts';
@@ -62,10 +64,7 @@ const LOCAL_COMMANDS = [
   'latency|help',
   'latency|doctor',
   'memory',
-  'memory|stats',
-  'memory|doctor',
   'memory|help',
-  'debug',
   'stats',
 ];
 
@@ -73,6 +72,8 @@ const defs: CommandDef[] = [
   ...stringCommands,
   ...counterCommands,
   ...keyCommands,
+  ...memoryCommands,
+  ...debugCommands,
   ...slowlogCommands,
   ...LOCAL_COMMANDS.map((name): CommandDef => ({ name, route: 'local' })),
 ];

@@ -40,8 +40,10 @@ export interface ConfigValues {
   'slowlog-log-slower-than': number;
   'slowlog-max-len': number;
   'latency-monitor-threshold': number;
+  'enable-debug-command': 'no' | 'yes' | 'local';
   'metrics-port': number;
   'metrics-bind': string;
+  'shutdown-timeout': number;
 }
 
 export type ParamName = keyof ConfigValues;
@@ -97,8 +99,10 @@ const TABLE: { readonly [K in ParamName]: TableRow<K> } = {
   'slowlog-log-slower-than': { type: 'int', mutable: true },
   'slowlog-max-len': { type: 'int', mutable: true },
   'latency-monitor-threshold': { type: 'int', mutable: true },
+  'enable-debug-command': { type: 'enum', mutable: false },
   'metrics-port': { type: 'int', mutable: false },
   'metrics-bind': { type: 'string', mutable: false },
+  'shutdown-timeout': { type: 'int', mutable: true },
 };
 
 export const PARAMS: readonly ParamSpec[] = Object.freeze(

@@ -6,6 +6,7 @@ import { keySlot } from './keyslot.ts';
 import { Ring, ringBytes } from './ring.ts';
 import { statsSlots } from './shard-stats.ts';
 import { execStatsBytes } from '../observability/exec-stats.ts';
+import { latencyBlockBytes } from '../observability/latency-monitor.ts';
 
 export interface ShardOptions {
   shards: number;
@@ -40,6 +41,8 @@ interface Shard {
   stats: Float64Array;
   /** Per-command execution stats the worker writes (see observability/exec-stats.ts). */
   exec: Float64Array;
+  /** Latency-monitor samples the worker writes (see observability/latency-monitor.ts). */
+  latency: Float64Array;
 }
 
 const SLOTS = 16384;
@@ -78,6 +81,7 @@ export class ShardSet {
       const control = new MessageChannel();
       const statsSab = new SharedArrayBuffer(statsSlots(opts.databases) * 8);
       const execSab = new SharedArrayBuffer(execStatsBytes(opts.commands));
+      const latencySab = new SharedArrayBuffer(latencyBlockBytes());
       const worker = new Worker(new URL('../../workers/shard.ts', import.meta.url), {
         workerData: {
           shardId: i,
@@ -93,6 +97,7 @@ export class ShardSet {
           maxBulkLen: opts.maxBulkLen,
           expireBudgetMs: opts.expireBudgetMs,
           execSab,
+          latencySab,
           slowlogSlowerThan: opts.slowlogSlowerThan,
           slowlogMaxLen: opts.slowlogMaxLen,
         },
@@ -115,6 +120,7 @@ export class ShardSet {
         ctlPort: control.port1,
         stats: new Float64Array(statsSab),
         exec: new Float64Array(execSab),
+        latency: new Float64Array(latencySab),
       });
       this.dirty.push(false);
     }
@@ -247,6 +253,10 @@ export class ShardSet {
 
   execStats(i: number): Float64Array {
     return this.shards[i]!.exec;
+  }
+
+  latencyBlock(i: number): Float64Array {
+    return this.shards[i]!.latency;
   }
 
   requestDepth(i: number): number {

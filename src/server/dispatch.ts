@@ -11,6 +11,7 @@ import { crossShard } from './coordinator.ts';
 import { MonitorFeed } from './monitor.ts';
 import type { CommandStats } from '../observability/command-stats.ts';
 import { recordExec } from '../observability/exec-stats.ts';
+import { sampleCommandLatency } from '../observability/latency-monitor.ts';
 import type { Server } from './server.ts';
 
 /**
@@ -200,6 +201,7 @@ export class Dispatcher {
     }
     const us = (performance.now() - t0) * 1000;
     recordExec(this.stats.local, spec.index, us, !ctx.deferred && localWriter.buf[0] === 45);
+    sampleCommandLatency(this.srv.latency.local, spec.index, us);
     if (this.srv.slowlog.wants(us)) {
       const p = conn.parser;
       this.srv.slowlog.add(us, conn.id, p.argc, (i) => Buffer.from(p.buf.subarray(p.starts[i]!, p.ends[i]!)));

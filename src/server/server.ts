@@ -15,6 +15,7 @@ import { OpsSampler } from '../observability/stats.ts';
 import { ST_OPS } from '../router/shard-stats.ts';
 import { CommandStats } from '../observability/command-stats.ts';
 import { SlowLog } from '../observability/slowlog.ts';
+import { LatencyMonitor } from '../observability/latency-monitor.ts';
 import { MetricsHttp } from '../observability/http.ts';
 
 /** Parameters the shard workers apply themselves (sent on their control port). */
@@ -45,6 +46,8 @@ export class Server {
   readonly shards: ShardSet;
   readonly dispatcher: Dispatcher;
   readonly commandStats: CommandStats;
+  /** LATENCY monitor: the main thread's samples and a view over every shard's. */
+  readonly latency: LatencyMonitor;
   /** Slow commands executed on the main thread (shards keep their own). */
   readonly slowlog = new SlowLog();
   readonly coordinator: Coordinator;
@@ -103,6 +106,13 @@ export class Server {
     attachLocalCommands();
     this.opsSampler = new OpsSampler(shardCount);
     this.commandStats = new CommandStats(this.shards);
+    this.latency = new LatencyMonitor(
+      Array.from({ length: shardCount }, (_, i) => this.shards.latencyBlock(i)),
+      config.get('latency-monitor-threshold'),
+    );
+    config.onChange((name, value) => {
+      if (name === 'latency-monitor-threshold') this.latency.setThreshold(value as number);
+    });
     this.slowlog.threshold = config.get('slowlog-log-slower-than');
     this.slowlog.maxLen = config.get('slowlog-max-len');
     this.dispatcher = new Dispatcher(this, TABLE.length);
@@ -409,7 +419,8 @@ export class Server {
     await new Promise((r) => setImmediate(r));
     let inFlight = 0;
     for (const conn of this.conns.values()) inFlight += conn.outstanding;
-    this.log.info({ clients: this.conns.size, inFlight, timeoutMs }, 'shutting down: draining clients');
+    const clients = this.conns.size;
+    this.log.info({ clients, inFlight, timeoutMs }, 'shutting down: draining clients');
     const pending = (): Connection[] => {
       const left: Connection[] = [];
       for (const conn of this.conns.values()) {
@@ -426,14 +437,20 @@ export class Server {
     }
     let unanswered = 0;
     for (const conn of left) unanswered += conn.outstanding;
-    const clients = this.conns.size;
     for (const conn of this.conns.values()) {
       this.flush(conn);
       conn.socket.destroy();
     }
-    const drain = { clients, inFlight, unanswered, ms: Math.round(performance.now() - t0) };
+    const drain = {
+      clients,
+      inFlight,
+      answered: inFlight - unanswered,
+      unanswered,
+      cutOff: left.length,
+      ms: Math.round(performance.now() - t0),
+    };
     if (left.length > 0 && timeoutMs > 0) {
-      this.log.warn({ ...drain, stuck: left.length }, 'shutdown drain timed out; closed the clients left');
+      this.log.warn(drain, 'shutdown drain timed out; closed the clients left');
     } else this.log.info(drain, 'closed client connections');
     await closed;
     await this.shards.stop();

@@ -13,6 +13,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 export interface Proc {
   port: number;
+  /** Tessera's metrics/health HTTP port (0 when disabled, and for redis-server). */
+  metricsPort: number;
   dir: string;
   proc: ChildProcess;
   /** Everything the process wrote to stdout+stderr so far. */
@@ -38,6 +40,7 @@ function launch(
   port: number,
   ready: RegExp,
   timeoutMs: number,
+  metricsPort = 0,
 ): Promise<Proc> {
   const proc = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
   let out = '';
@@ -46,6 +49,7 @@ function launch(
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const handle: Proc = {
     port,
+    metricsPort,
     dir,
     proc,
     output: () => out,
@@ -78,17 +82,35 @@ function launch(
   });
 }
 
-/** Start Tessera with redis-server style flags, e.g. startTessera(['--shards', '2']). */
+/**
+ * Start Tessera with redis-server style flags, e.g. startTessera(['--shards', '2']). The
+ * metrics/health endpoint gets a free port too (so parallel daemons do not collide on 9121)
+ * unless `flags` sets --metrics-port itself.
+ */
 export async function startTessera(flags: string[] = [], timeoutMs = 20000): Promise<Proc> {
   const port = await freePort();
+  const at = flags.lastIndexOf('--metrics-port');
+  const metricsPort = at >= 0 ? Number(flags[at + 1]) : await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-test-'));
   return launch(
     process.execPath,
-    [path.join(ROOT, 'src/main.ts'), '--port', String(port), '--dir', dir, '--loglevel', 'warning', ...flags],
+    [
+      path.join(ROOT, 'src/main.ts'),
+      '--port',
+      String(port),
+      '--metrics-port',
+      String(metricsPort),
+      '--dir',
+      dir,
+      '--loglevel',
+      'warning',
+      ...flags,
+    ],
     dir,
     port,
     /Ready to accept connections/,
     timeoutMs,
+    metricsPort,
   );
 }
 

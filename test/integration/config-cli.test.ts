@@ -51,12 +51,15 @@ interface Daemon {
   stop: () => Promise<number | null>;
 }
 
-/** Runs the daemon until it is ready; the port is read from its ready line. */
+/**
+ * Runs the daemon until it is ready; the port is read from its ready line. The metrics endpoint
+ * is off so parallel daemons do not collide on its default port.
+ */
 function runReady(args: string[], env: Record<string, string> = {}): Promise<Daemon> {
   return new Promise((resolve, reject) => {
     const p = spawn(
       process.execPath,
-      [path.join(ROOT, 'src/main.ts'), ...args, '--dir', path.join(tmp, 'data')],
+      [path.join(ROOT, 'src/main.ts'), ...args, '--dir', path.join(tmp, 'data'), '--metrics-port', '0'],
       {
         cwd: tmp,
         env: { ...process.env, ...env },

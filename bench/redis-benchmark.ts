@@ -68,6 +68,8 @@ async function start(kind: 'redis' | 'tessera'): Promise<Server> {
             opts.shards,
             '--loglevel',
             'warning',
+            '--metrics-port',
+            '0',
           ],
           { stdio: 'ignore' },
         );

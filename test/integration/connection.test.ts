@@ -177,6 +177,9 @@ t.test('CLIENT KILL', async (t) => {
 
   // Old form: CLIENT KILL addr:port
   const v2 = await rawConnect(tes.port);
+  // A round trip first: under load the server may not have accepted the socket yet when the
+  // client side already sees it connected, and KILL would then find no such client.
+  t.equal(await v2.ask(resp('PING'), replies(1)), '+PONG\r\n');
   const addr = `127.0.0.1:${v2.sock.localPort}`;
   t.equal(await p.tc.ask(resp('CLIENT', 'KILL', addr), replies(1)), '+OK\r\n');
   await v2.closed;

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import type t from 'tap';
+import { startRedis, startTessera, type Proc } from './server.ts';
 
 /** The type of a tap subtest's `t`. */
 export type TT = Parameters<Parameters<typeof t.test>[0]>[0];
@@ -168,4 +169,25 @@ export function cli(port: number, ...args: string[]): Promise<string> {
       else resolve(stdout);
     });
   });
+}
+
+/**
+ * Tessera and a real redis-server side by side, each with a raw client, stopped when the test
+ * file ends: the setup of every differential integration test.
+ */
+export async function startOraclePair(
+  tap: { teardown(fn: () => unknown): void },
+  flags: string[],
+): Promise<{ tes: Proc; red: Proc; tc: RawClient; rc: RawClient }> {
+  const tes = await startTessera(flags);
+  const red = await startRedis();
+  const tc = await rawConnect(tes.port);
+  const rc = await rawConnect(red.port);
+  tap.teardown(async () => {
+    tc.end();
+    rc.end();
+    await tes.stop();
+    await red.stop();
+  });
+  return { tes, red, tc, rc };
 }

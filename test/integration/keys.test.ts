@@ -6,20 +6,11 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { keySlotOfString } from '../../src/router/keyslot.ts';
-import { startRedis, startTessera } from '../helpers/server.ts';
-import { rawConnect, replies, resp, type RawClient, type TT } from '../helpers/raw.ts';
+import { startTessera } from '../helpers/server.ts';
+import { rawConnect, replies, resp, startOraclePair, type RawClient, type TT } from '../helpers/raw.ts';
 
 const SHARDS = 4;
-const tes = await startTessera(['--shards', String(SHARDS)]);
-const red = await startRedis();
-const tc = await rawConnect(tes.port);
-const rc = await rawConnect(red.port);
-t.teardown(async () => {
-  tc.end();
-  rc.end();
-  await tes.stop();
-  await red.stop();
-});
+const { tes, red, tc, rc } = await startOraclePair(t, ['--shards', String(SHARDS)]);
 
 /** The shard Tessera routes `key` to (contiguous slot ranges). */
 const shardOf = (key: string, n = SHARDS): number => Math.floor((keySlotOfString(key) * n) / 16384);

@@ -4,23 +4,16 @@
  */
 import t from 'tap';
 import { Redis } from 'ioredis';
-import { startRedis, startTessera } from '../helpers/server.ts';
-import { rawConnect, replies, resp, type RawClient } from '../helpers/raw.ts';
+import { startTessera } from '../helpers/server.ts';
+import { rawConnect, replies, resp, startOraclePair, type RawClient } from '../helpers/raw.ts';
 
-const tes = await startTessera(['--shards', '2']);
-const red = await startRedis();
-const tc = await rawConnect(tes.port);
-const rc = await rawConnect(red.port);
+const { tes, red, tc, rc } = await startOraclePair(t, ['--shards', '2']);
 const r = new Redis({ port: tes.port, lazyConnect: true });
 const o = new Redis({ port: red.port, lazyConnect: true });
 await Promise.all([r.connect(), o.connect()]);
-t.teardown(async () => {
-  tc.end();
-  rc.end();
+t.teardown(() => {
   r.disconnect();
   o.disconnect();
-  await tes.stop();
-  await red.stop();
 });
 
 const ask = (c: RawClient, args: string[]): Promise<string> => c.ask(resp(...args), replies(1));

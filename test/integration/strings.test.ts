@@ -5,19 +5,9 @@
  */
 import t from 'tap';
 import { Redis } from 'ioredis';
-import { startRedis, startTessera } from '../helpers/server.ts';
-import { rawConnect, replies, resp, type RawClient, type TT } from '../helpers/raw.ts';
+import { replies, resp, startOraclePair, type RawClient, type TT } from '../helpers/raw.ts';
 
-const tes = await startTessera(['--shards', '2']);
-const red = await startRedis();
-const tc = await rawConnect(tes.port);
-const rc = await rawConnect(red.port);
-t.teardown(async () => {
-  tc.end();
-  rc.end();
-  await tes.stop();
-  await red.stop();
-});
+const { tes, tc, rc } = await startOraclePair(t, ['--shards', '2']);
 
 async function ask(c: RawClient, args: (string | Buffer)[]): Promise<string> {
   return c.ask(resp(...args), replies(1));

@@ -18,12 +18,12 @@ function pause(c: LocalContext): void {
     if (c.is(1, 'WRITE')) all = false;
     else if (!c.is(1, 'ALL')) return c.out.error(E.SYNTAX);
   } else if (c.argc > 2) return c.out.error(E.SYNTAX);
-  c.srv.pause(Number(v), all);
+  c.srv.pause.start(Number(v), all);
   c.out.ok();
 }
 
 function unpause(c: LocalContext): void {
-  c.srv.unpause();
+  c.srv.pause.stop();
   c.out.ok();
 }
 

@@ -61,7 +61,7 @@ export class Dispatcher {
       return this.fail(conn, E.NOAUTH);
     }
     const srv = this.srv;
-    if (srv.paused && (srv.pauseAll ? spec.name !== 'client|unpause' : spec.write)) {
+    if (srv.pause.active && srv.pause.holds(spec)) {
       conn.blockedOnPause = true;
       return false;
     }

@@ -3,13 +3,15 @@ import { attachLocalCommands } from '../commands/local-commands.ts';
 import { TABLE } from '../commands/table.ts';
 import type { LiveConfig } from '../config/live.ts';
 import type { Logger } from '../observability/logger.ts';
-import { E } from '../protocol/redis-errors.ts';
 import { ShardSet } from '../router/shards.ts';
 import { StartupError } from '../util/errors.ts';
 import { Connection } from './connection.ts';
 import { COORDINATOR_CONN, Coordinator } from './coordinator.ts';
 import { Dispatcher } from './dispatch.ts';
 import { MonitorFeed } from './monitor.ts';
+import { admissionError, rejectClient } from './admission.ts';
+import { drainClients } from './drain.ts';
+import { ClientPause } from './pause.ts';
 import type { ConfigFile } from '../config/file.ts';
 import { OpsSampler } from '../observability/stats.ts';
 import { ST_OPS } from '../router/shard-stats.ts';
@@ -72,12 +74,7 @@ export class Server {
   private readonly flushList: Connection[] = [];
   private readonly ringBlocked = new Set<Connection>();
   readonly monitor = new MonitorFeed();
-  /** CLIENT PAUSE: while set, commands of the paused kind are held back (not lost). */
-  paused = false;
-  pauseAll = false;
-  private pauseEnd = 0;
-  private pauseTimer: NodeJS.Timeout | null = null;
-  private readonly pauseBlocked = new Set<Connection>();
+  readonly pause = new ClientPause(() => this.resumePaused());
   private publishScheduled = false;
   private cron: NodeJS.Timeout | null = null;
   private shuttingDown = false;
@@ -188,18 +185,13 @@ export class Server {
 
   private accept(socket: net.Socket): void {
     if (this.shuttingDown) return void socket.destroy();
-    const maxclients = this.config.get('maxclients');
-    if (this.conns.size >= maxclients) {
+    const refusal = admissionError(this.config, this.conns.size, socket);
+    if (refusal !== null) {
       this.stats.rejectedConnections++;
-      rejectClient(socket, E.MAX_CLIENTS);
+      rejectClient(socket, refusal);
       return;
     }
     const requirepass = this.config.get('requirepass');
-    if (this.config.get('protected-mode') && requirepass === '' && !isLoopback(socket.remoteAddress)) {
-      this.stats.rejectedConnections++;
-      rejectClient(socket, E.PROTECTED_MODE);
-      return;
-    }
     const keepalive = this.config.get('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
     const conn = new Connection(this.nextConnId++, socket, this.parserLimits(), requirepass === '');
@@ -247,7 +239,7 @@ export class Server {
       if (!this.dispatcher.dispatch(conn)) {
         p.rewind();
         conn.socket.pause();
-        if (conn.blockedOnPause) this.pauseBlocked.add(conn);
+        if (conn.blockedOnPause) this.pause.held.add(conn);
         else {
           conn.blockedOnRing = true;
           this.ringBlocked.add(conn);
@@ -327,24 +319,10 @@ export class Server {
     this.schedulePublish();
   }
 
-  /** CLIENT PAUSE: hold commands (all, or only writes) until `ms` from now; a pause only extends. */
-  pause(ms: number, all: boolean): void {
-    const end = Date.now() + ms;
-    this.pauseAll = this.paused ? this.pauseAll || all : all;
-    if (!this.paused || end > this.pauseEnd) {
-      this.pauseEnd = end;
-      if (this.pauseTimer) clearTimeout(this.pauseTimer);
-      this.pauseTimer = setTimeout(() => this.unpause(), ms);
-    }
-    this.paused = true;
-  }
-
-  unpause(): void {
-    if (this.pauseTimer) clearTimeout(this.pauseTimer);
-    this.pauseTimer = null;
-    this.paused = false;
-    for (const conn of [...this.pauseBlocked]) {
-      this.pauseBlocked.delete(conn);
+  /** Resume the connections CLIENT PAUSE held, in order (called when the pause ends). */
+  private readonly resumePaused = (): void => {
+    for (const conn of [...this.pause.held]) {
+      this.pause.held.delete(conn);
       conn.blockedOnPause = false;
       if (conn.closed) continue;
       this.processInput(conn);
@@ -352,7 +330,7 @@ export class Server {
       if (!conn.blockedOnRing && !conn.blockedOnPause && !conn.blockedOnWrite) conn.socket.resume();
     }
     this.schedulePublish();
-  }
+  };
 
   schedulePublish(): void {
     if (this.publishScheduled) return;
@@ -376,7 +354,7 @@ export class Server {
     conn.closed = true;
     this.conns.delete(conn.id);
     this.ringBlocked.delete(conn);
-    this.pauseBlocked.delete(conn);
+    this.pause.held.delete(conn);
     this.monitor.clients.delete(conn);
     conn.combiners.clear();
   }
@@ -413,43 +391,14 @@ export class Server {
     // close() resolves once every connection is gone; new connections are refused meanwhile.
     const closed = Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
     const timeoutMs = code === 0 ? this.config.get('shutdown-timeout') * 1000 : 0;
-    const t0 = performance.now();
-    for (const conn of this.conns.values()) conn.closing = true;
-    // Let the current command finish first (SHUTDOWN's own, empty, reply is written after it).
-    await new Promise((r) => setImmediate(r));
-    let inFlight = 0;
-    for (const conn of this.conns.values()) inFlight += conn.outstanding;
-    const clients = this.conns.size;
-    this.log.info({ clients, inFlight, timeoutMs }, 'shutting down: draining clients');
-    const pending = (): Connection[] => {
-      const left: Connection[] = [];
-      for (const conn of this.conns.values()) {
-        if (conn.closed) continue;
-        if (conn.outstanding === 0 && !conn.socket.writableEnded) this.flush(conn); // ends it
-        if (conn.outstanding > 0 || !conn.socket.writableFinished) left.push(conn);
-      }
-      return left;
-    };
-    let left = pending();
-    while (left.length > 0 && performance.now() - t0 < timeoutMs) {
-      await new Promise((r) => setTimeout(r, 5));
-      left = pending();
-    }
-    let unanswered = 0;
-    for (const conn of left) unanswered += conn.outstanding;
-    for (const conn of this.conns.values()) {
-      this.flush(conn);
-      conn.socket.destroy();
-    }
-    const drain = {
-      clients,
-      inFlight,
-      answered: inFlight - unanswered,
-      unanswered,
-      cutOff: left.length,
-      ms: Math.round(performance.now() - t0),
-    };
-    if (left.length > 0 && timeoutMs > 0) {
+    const drain = await drainClients(
+      this.conns,
+      (conn) => this.flush(conn),
+      timeoutMs,
+      (clients, inFlight) =>
+        this.log.info({ clients, inFlight, timeoutMs }, 'shutting down: draining clients'),
+    );
+    if (drain.cutOff > 0 && timeoutMs > 0) {
       this.log.warn(drain, 'shutdown drain timed out; closed the clients left');
     } else this.log.info(drain, 'closed client connections');
     await closed;
@@ -459,19 +408,4 @@ export class Server {
     process.exitCode = code;
     this.resolveStopped();
   }
-}
-
-/**
- * Answer a refused client and drop it once the error is flushed. A bare end() would leave a
- * half-closed socket we never read (it never closes, and it keeps shutdown waiting).
- */
-function rejectClient(socket: net.Socket, error: string): void {
-  socket.on('error', () => {});
-  socket.end(`-${error}\r\n`, () => socket.destroy());
-  setTimeout(() => socket.destroy(), 1000).unref();
-}
-
-function isLoopback(addr: string | undefined): boolean {
-  if (addr === undefined) return false;
-  return addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.') || addr.startsWith('/');
 }

@@ -33,6 +33,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Every process started here, so none outlives the test file: tap terminates a test that runs
+ * past its timeout with SIGTERM, which would otherwise leave daemons running.
+ */
+const children = new Set<ChildProcess>();
+function reapChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+process.once('exit', reapChildren);
+process.once('SIGTERM', () => {
+  reapChildren();
+  process.exit(143);
+});
+
 function launch(
   cmd: string,
   args: string[],
@@ -43,6 +57,8 @@ function launch(
   metricsPort = 0,
 ): Promise<Proc> {
   const proc = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -13,6 +13,13 @@ export interface Combiner {
 }
 
 const BIG_REPLY = 256 * 1024;
+/**
+ * Outputs at least this big are written without a copy (see flush). Below it the pooled copy
+ * wins: with 4 KiB the write callback cost ~8 % at pipeline 16 with 1 KiB values.
+ */
+const SWAP_OUTPUT = 16 * 1024;
+/** A spare output buffer bigger than this is dropped rather than kept for reuse. */
+const MAX_SPARE = 1024 * 1024;
 
 /**
  * One client connection: protocol state (db, RESP version, auth, name) plus the ordering of
@@ -50,6 +57,8 @@ export class Connection {
   /** Output accumulated during this turn; written with one socket.write in flush(). */
   private ob: Buffer;
   private obLen = 0;
+  /** The other output buffer, free again once its write completed (see flush). */
+  private spare: Buffer | null = null;
   /** Large replies queued as their own chunks (not copied through `ob`). */
   private big: Buffer[] | null = null;
   /** Set when output is queued and the connection is in the server's flush list. */
@@ -132,10 +141,28 @@ export class Connection {
       return ok;
     }
     if (this.obLen === 0) return true;
-    const chunk = Buffer.allocUnsafe(this.obLen);
-    this.ob.copy(chunk, 0, 0, this.obLen);
+    if (this.obLen < SWAP_OUTPUT) {
+      // Small output: a copy from Node's Buffer pool is cheaper than tracking a write.
+      const chunk = Buffer.allocUnsafe(this.obLen);
+      this.ob.copy(chunk, 0, 0, this.obLen);
+      this.obLen = 0;
+      return this.socket.write(chunk);
+    }
+    // Large output: hand the buffer itself to the socket and continue in the spare one; it
+    // comes back when the write completes. A fresh Buffer per large flush was external memory
+    // churn that drove the main thread's GC to ~40 % of its time with 16 KiB values
+    // (redis-benchmark GET 16 KiB -c 50: 28k → 48k ops/s).
+    const full = this.ob;
+    const out = full.subarray(0, this.obLen);
+    this.ob =
+      this.spare !== null && this.spare.length >= SWAP_OUTPUT
+        ? this.spare
+        : Buffer.allocUnsafeSlow(full.length);
+    this.spare = null;
     this.obLen = 0;
-    return this.socket.write(chunk);
+    return this.socket.write(out, () => {
+      if (this.spare === null && full.length <= MAX_SPARE) this.spare = full;
+    });
   }
 
   /** Move what `ob` holds into the chunk list (keeps order with big chunks). */
@@ -176,6 +203,7 @@ export class Connection {
 
   /** Output buffer bytes held (for CLIENT LIST omem); shrinks back after a big burst. */
   shrink(): void {
-    if (this.obLen === 0 && this.ob.length > 1024 * 1024) this.ob = Buffer.allocUnsafeSlow(16 * 1024);
+    if (this.obLen === 0 && this.ob.length > MAX_SPARE) this.ob = Buffer.allocUnsafeSlow(16 * 1024);
+    if (this.spare !== null && this.spare.length > MAX_SPARE) this.spare = null;
   }
 }

@@ -20,7 +20,9 @@ export class ReplyError {
 export type Reply = null | boolean | number | bigint | string | ReplyError | Reply[] | Map<string, Reply>;
 
 /** The connection failed, closed, or timed out: the message is one line for the user. */
-export class ConnectionError extends Error {}
+export { ConnectionError };
+
+import { ConnectionError } from '../util/errors.ts';
 
 const INCOMPLETE = Symbol('incomplete');
 
@@ -142,7 +144,9 @@ export class RespConnection {
   private constructor(sock: net.Socket, timeoutMs: number) {
     this.sock = sock;
     sock.on('data', (d: Buffer) => this.onData(d));
-    sock.on('error', (e: NodeJS.ErrnoException) => this.fail(new ConnectionError(describeSocketError(e))));
+    sock.on('error', (e: NodeJS.ErrnoException) =>
+      this.fail(new ConnectionError(describeSocketError(e), { cause: e })),
+    );
     sock.on('close', () => this.fail(new ConnectionError('connection closed by the server')));
     sock.setTimeout(timeoutMs, () => {
       if (this.pending.length > 0) {

@@ -41,3 +41,19 @@ export class StartupError extends TesseraError {
     super('TSR_STARTUP', message, options);
   }
 }
+
+/** tessera-admin: a failure with its one-line message and the CLI's exit status. */
+export class AdminError extends TesseraError {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1, options?: { cause?: unknown }) {
+    super('TSR_ADMIN', message, options);
+    this.exitCode = exitCode;
+  }
+}
+
+/** tessera-admin could not reach the server or lost the connection. */
+export class ConnectionError extends TesseraError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TSR_CONNECTION', message, options);
+  }
+}

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ShardError } from '../util/errors.ts';
 import { BELL, controlWords, holdWord, type ControlMessage, type HoldRelease } from './control.ts';
@@ -68,6 +69,8 @@ export class ShardSet {
 
   constructor(opts: ShardOptions) {
     this.count = opts.shards;
+    // Shard isolates get `gc()` so an idle shard can hand dropped tables back (workers/shard.ts).
+    v8.setFlagsFromString('--expose-gc');
     const ctlSab = new SharedArrayBuffer(controlWords(opts.shards) * 4);
     this.ctl = new Int32Array(ctlSab);
     // Contiguous slot ranges per shard, like a Redis Cluster with `count` masters.

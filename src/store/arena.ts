@@ -12,6 +12,8 @@
  */
 
 export const PAGE_BYTES = 1 << 20;
+/** Arena memory released to the GC (pages on FLUSHALL, large records) and not yet collected. */
+export const droppedArena = { bytes: 0 };
 const UNIT_SHIFT = 3; // chunk offsets and sizes are multiples of 8 bytes
 const OFF_MASK = (1 << 17) - 1;
 export const LARGE = 1 << 30;
@@ -125,6 +127,7 @@ export class Arena {
 
   /** Drop every page and large record (FLUSHALL): memory goes back to the OS. */
   reset(): void {
+    droppedArena.bytes += this.allocatedBytes;
     this.pageU8.length = 1;
     this.pageI32.length = 1;
     this.pageF64.length = 1;
@@ -168,6 +171,7 @@ export class Arena {
   private freeLarge(h: number): void {
     const idx = h & ~LARGE;
     const bytes = this.largeU8[idx]!.byteLength;
+    droppedArena.bytes += bytes;
     this.allocatedBytes -= bytes;
     this.usedBytes -= bytes;
     // Drop the buffer now so its memory is returned; keep the slot for reuse.

@@ -16,6 +16,13 @@ const TOMB = -1;
 const MIN_CAP = 16;
 const MIGRATE_STEP = 64;
 
+/**
+ * Bytes of index tables dropped (after a rehash or a clear) and not yet collected: V8 only
+ * returns ArrayBuffer memory on a major GC, which an idle shard never triggers, so the shard
+ * asks for one when this grows (see workers/shard.ts).
+ */
+export const dropped = { bytes: 0 };
+
 export function hashBytes(u8: Uint8Array, off: number, len: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < len; i++) h = Math.imul(h ^ u8[off + i]!, 0x01000193);
@@ -181,6 +188,7 @@ export class KeyTable {
 
   /** Drop everything (records must be freed by the caller first). */
   clear(): void {
+    dropped.bytes += this.bytes;
     this.slots = new Int32Array(MIN_CAP);
     this.hashes = new Int32Array(MIN_CAP);
     this.mask = MIN_CAP - 1;
@@ -235,6 +243,7 @@ export class KeyTable {
     }
     this.migratePos = p;
     if (p >= old.length) {
+      dropped.bytes += old.length * 8;
       this.old = null;
       this.oldHashes = null;
     }

@@ -39,6 +39,9 @@ export async function launchTessera(shards: string | null, timeoutMs = 20000): P
     dir,
     '--loglevel',
     'warning',
+    // No metrics listener: the default port may belong to a daemon already running here.
+    '--metrics-port',
+    '0',
   ];
   if (shards !== null) args.push('--shards', shards);
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -108,6 +108,33 @@ export class RequestParser {
     this.stageLen += n;
   }
 
+  /**
+   * The caller is about to reuse the memory of the chunks it fed (one shared read buffer for
+   * every socket): copy the bytes still needed — an incomplete or rewound command, and chunks
+   * not parsed yet — into memory the parser owns. Parsing itself stays zero-copy.
+   */
+  detach(): void {
+    // The bytes before cmdStart are not kept, so a later rewind() could not return to them;
+    // callers rewind first (backpressure), then detach.
+    this.lastCmdStart = -1;
+    for (let i = 0; i < this.pending.length; i++) this.pending[i] = Buffer.from(this.pending[i]!);
+    if (this.dataInOwn) return;
+    const tail = this.data.length - this.cmdStart;
+    if (tail === 0) {
+      this.release();
+      return;
+    }
+    let own = this.own;
+    if (own === null || own.length < tail || own.length > KEEP_OWN_MAX) {
+      own = this.own = Buffer.allocUnsafe(Math.max(tail, MIN_OWN));
+    }
+    this.data.copy(own, 0, this.cmdStart);
+    this.shift(this.cmdStart);
+    this.data = own.subarray(0, tail);
+    this.dataInOwn = true;
+    this.buf = EMPTY;
+  }
+
   bufferedBytes(): number {
     return this.data.length - this.cmdStart + this.pendingLen;
   }

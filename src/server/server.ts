@@ -12,6 +12,7 @@ import { MonitorFeed } from './monitor.ts';
 import { admissionError, rejectClient } from './admission.ts';
 import { drainClients } from './drain.ts';
 import { ClientPause } from './pause.ts';
+import { adoptSocket } from './shared-read.ts';
 import type { ConfigFile } from '../config/file.ts';
 import { OpsSampler } from '../observability/stats.ts';
 import { ST_OPS } from '../router/shard-stats.ts';
@@ -143,7 +144,8 @@ export class Server {
       const optional = addr.startsWith('-');
       const raw = optional ? addr.slice(1) : addr;
       const host = raw === '*' ? '0.0.0.0' : raw === '::*' ? '::' : raw;
-      const srv = net.createServer({ noDelay: true }, (s) => this.accept(s));
+      // Paused on connect: accept() moves the handle into a socket with a shared read buffer.
+      const srv = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
       try {
         await new Promise<void>((resolve, reject) => {
           srv.once('error', (err) =>
@@ -183,28 +185,31 @@ export class Server {
     return typeof a === 'object' && a !== null ? a.port : 0;
   }
 
-  private accept(socket: net.Socket): void {
-    if (this.shuttingDown) return void socket.destroy();
-    const refusal = admissionError(this.config, this.conns.size, socket);
+  private accept(raw: net.Socket): void {
+    if (this.shuttingDown) return void raw.destroy();
+    const refusal = admissionError(this.config, this.conns.size, raw);
     if (refusal !== null) {
       this.stats.rejectedConnections++;
-      rejectClient(socket, refusal);
+      raw.resume();
+      rejectClient(raw, refusal);
       return;
     }
     const requirepass = this.config.get('requirepass');
+    let conn: Connection | null = null;
+    const socket = adoptSocket(raw, (chunk) => this.onData(conn!, chunk));
     const keepalive = this.config.get('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
-    const conn = new Connection(this.nextConnId++, socket, this.parserLimits(), requirepass === '');
-    this.conns.set(conn.id, conn);
-    conn.onPush = () => this.queueFlush(conn);
+    conn = new Connection(this.nextConnId++, socket, this.parserLimits(), requirepass === '');
+    const c = conn;
+    this.conns.set(c.id, c);
+    c.onPush = () => this.queueFlush(c);
     this.stats.totalConnections++;
-    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('drain', () => {
-      conn.blockedOnWrite = false;
-      if (!conn.blockedOnRing) socket.resume();
+      c.blockedOnWrite = false;
+      if (!c.blockedOnRing && !c.blockedOnPause) socket.resume();
     });
-    socket.on('error', (err) => this.log.debug({ err: err.message, client: conn.id }, 'client socket error'));
-    socket.on('close', () => this.onClose(conn));
+    socket.on('error', (err) => this.log.debug({ err: err.message, client: c.id }, 'client socket error'));
+    socket.on('close', () => this.onClose(c));
   }
 
   parserLimits(): { maxBulkLen: number; maxQueryBuffer: number } {
@@ -219,6 +224,8 @@ export class Server {
     conn.lastInteraction = Date.now();
     conn.parser.feed(chunk);
     this.processInput(conn);
+    // The chunk's memory is reused by the next read (shared-read.ts).
+    conn.parser.detach();
     this.flush(conn);
     this.schedulePublish();
   }

@@ -64,6 +64,63 @@ const bytes = fc.oneof(
 const command = fc.array(bytes, { minLength: 1, maxLength: 8 });
 const commands = fc.array(command, { minLength: 1, maxLength: 20 });
 
+t.test('property: chunks read into one reused buffer survive detach() and rewinds', async (t) => {
+  // The server reads every socket into one shared buffer and calls detach() before the next
+  // read overwrites it; an incomplete or rewound command must have been copied out.
+  const shared = Buffer.alloc(4096);
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(command, fc.constant([new Uint8Array(3000).fill(120)] as Uint8Array[])), {
+        minLength: 1,
+        maxLength: 12,
+      }),
+      fc.array(fc.nat(), { maxLength: 30 }),
+      fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+      (cmds, cuts, stops) => {
+        const wire = Buffer.concat(cmds.map(encode));
+        const p = mk();
+        const out: Buffer[][] = [];
+        let k = 0;
+        const pump = (): void => {
+          for (;;) {
+            const r = p.next();
+            if (r !== 1) return;
+            // Backpressure: sometimes give the command back and stop, like a full ring.
+            if (stops[k++ % stops.length]) {
+              p.rewind();
+              return;
+            }
+            const cmd: Buffer[] = [];
+            for (let i = 0; i < p.argc; i++) cmd.push(Buffer.from(p.buf.subarray(p.starts[i], p.ends[i])));
+            out.push(cmd);
+          }
+        };
+        for (const c of splitAt(wire, cuts)) {
+          for (let off = 0; off < c.length; off += shared.length) {
+            const n = Math.min(shared.length, c.length - off);
+            c.copy(shared, 0, off, off + n);
+            p.feed(shared.subarray(0, n));
+            pump();
+            p.detach();
+            shared.fill(0xab);
+          }
+        }
+        // Drain what backpressure left behind.
+        for (let i = 0; i < 200 && out.length < cmds.length; i++) {
+          stops.fill(false);
+          pump();
+        }
+        t.same(
+          out,
+          cmds.map((c) => c.map((a) => Buffer.from(a))),
+        );
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.end();
+});
+
 t.test('property: any chunking yields exactly the encoded commands', async (t) => {
   fc.assert(
     fc.property(commands, fc.array(fc.nat(), { maxLength: 30 }), (cmds, cuts) => {

@@ -12,6 +12,8 @@
  */
 import { scanInt64 } from './numbers.ts';
 
+import { splitInlineArgs } from './inline.ts';
+
 export interface ParserLimits {
   /** proto-max-bulk-len */
   maxBulkLen: number;
@@ -39,10 +41,6 @@ const HARD_BUFFER_MAX = 0x7fffffff - 16 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 const CR = 13;
 const LF = 10;
-
-const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
-const isHex = (c: number): boolean => (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 102);
-const hexVal = (c: number): number => (c <= 57 ? c - 48 : (c | 32) - 87);
 
 export class RequestParser {
   argc = 0;
@@ -268,66 +266,17 @@ export class RequestParser {
     return 1;
   }
 
-  /** sdssplitargs into a fresh small buffer; false on unbalanced quotes. */
+  /** sdssplitargs (inline.ts) into a fresh small buffer; false on unbalanced quotes. */
   private splitInline(data: Buffer, p: number, end: number): boolean {
-    const out = Buffer.allocUnsafe(end - p);
-    let o = 0;
-    let argc = 0;
-    for (;;) {
-      while (p < end && isSpace(data[p]!)) p++;
-      if (p >= end) break;
-      const start = o;
-      let inq = false;
-      let insq = false;
-      let done = false;
-      while (!done) {
-        const c = p < end ? data[p]! : 0;
-        if (inq) {
-          if (c === 92 && p + 3 < end && data[p + 1] === 120 && isHex(data[p + 2]!) && isHex(data[p + 3]!)) {
-            out[o++] = hexVal(data[p + 2]!) * 16 + hexVal(data[p + 3]!);
-            p += 3;
-          } else if (c === 92 && p + 1 < end) {
-            const e = data[++p]!;
-            out[o++] = e === 110 ? 10 : e === 114 ? 13 : e === 116 ? 9 : e === 98 ? 8 : e === 97 ? 7 : e;
-          } else if (c === 34) {
-            // A closing quote must be followed by a space or the end.
-            if (p + 1 < end && !isSpace(data[p + 1]!)) return false;
-            done = true;
-          } else if (p >= end) {
-            return false;
-          } else {
-            out[o++] = c;
-          }
-        } else if (insq) {
-          if (c === 92 && p + 1 < end && data[p + 1] === 39) {
-            p++;
-            out[o++] = 39;
-          } else if (c === 39) {
-            if (p + 1 < end && !isSpace(data[p + 1]!)) return false;
-            done = true;
-          } else if (p >= end) {
-            return false;
-          } else {
-            out[o++] = c;
-          }
-        } else if (c === 32 || c === 10 || c === 13 || c === 9 || p >= end) {
-          done = true;
-        } else if (c === 34) {
-          inq = true;
-        } else if (c === 39) {
-          insq = true;
-        } else {
-          out[o++] = c;
-        }
-        if (p < end) p++;
-      }
-      if (argc === this.starts.length) this.growArgs();
-      this.starts[argc] = start;
-      this.ends[argc] = o;
-      argc++;
+    const r = splitInlineArgs(data, p, end);
+    if (r === null) return false;
+    while (r.starts.length > this.starts.length) this.growArgs();
+    for (let k = 0; k < r.starts.length; k++) {
+      this.starts[k] = r.starts[k]!;
+      this.ends[k] = r.ends[k]!;
     }
-    this.argc = argc;
-    this.buf = out;
+    this.argc = r.starts.length;
+    this.buf = r.out;
     return true;
   }
 

@@ -103,7 +103,28 @@ function launch(
  * metrics/health endpoint gets a free port too (so parallel daemons do not collide on 9121)
  * unless `flags` sets --metrics-port itself.
  */
+/**
+ * Ports come from freePort(), which only says a port was free a moment ago: a parallel test
+ * file can take it before the daemon binds it. A start that fails on an address in use is
+ * retried with fresh ports — unless the caller chose the port (then the failure is the point).
+ */
+async function retryOnPortRace(start: () => Promise<Proc>, retriable: boolean): Promise<Proc> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      const inUse = /EADDRINUSE|Address already in use/.test((err as Error).message);
+      if (!retriable || !inUse || attempt >= 5) throw err;
+    }
+  }
+}
+
 export async function startTessera(flags: string[] = [], timeoutMs = 20000): Promise<Proc> {
+  const retriable = !flags.includes('--port') && !flags.includes('--metrics-port');
+  return retryOnPortRace(() => startTesseraOnce(flags, timeoutMs), retriable);
+}
+
+async function startTesseraOnce(flags: string[], timeoutMs: number): Promise<Proc> {
   const port = await freePort();
   const at = flags.lastIndexOf('--metrics-port');
   const metricsPort = at >= 0 ? Number(flags[at + 1]) : await freePort();
@@ -132,6 +153,10 @@ export async function startTessera(flags: string[] = [], timeoutMs = 20000): Pro
 
 /** Start a real redis-server (the oracle) with persistence off. */
 export async function startRedis(flags: string[] = []): Promise<Proc> {
+  return retryOnPortRace(() => startRedisOnce(flags), !flags.includes('--port'));
+}
+
+async function startRedisOnce(flags: string[]): Promise<Proc> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'redis-oracle-'));
   return launch(

@@ -28,6 +28,17 @@ export function redisOnPath(): boolean {
 }
 
 export async function launchTessera(shards: string | null, timeoutMs = 20000): Promise<Launched> {
+  // freePort() is check-then-use: another process can take the port first; try fresh ones.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchTesseraOnce(shards, timeoutMs);
+    } catch (err) {
+      if (attempt >= 5 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function launchTesseraOnce(shards: string | null, timeoutMs: number): Promise<Launched> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-'));
   const args = [

@@ -6,13 +6,13 @@
  * machine drift cancels out, and reports medians and the median of per-pair ratios. Results go
  * to bench/results/<date>.json and a markdown table on stdout (pasted into README).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
-import { freePort, ROOT } from '../test/helpers/server.ts';
+import { ROOT } from '../test/helpers/server.ts';
+import { launchRedis, launchTessera, type Launched } from './targets/launch.ts';
 
 const run = promisify(execFile);
 const { values: opts } = parseArgs({
@@ -41,49 +41,6 @@ const ROWS: Row[] = [
   { name: 'MSET10 P1', args: [...base, '-n', String(N_P1 / 2), '-t', 'mset'] },
 ].filter((r) => opts.only === '' || new RegExp(opts.only).test(r.name));
 
-interface Server {
-  port: number;
-  proc: ChildProcess;
-  dir: string;
-}
-
-async function start(kind: 'redis' | 'tessera'): Promise<Server> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), `bench-${kind}-`));
-  const proc =
-    kind === 'redis'
-      ? spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir], {
-          stdio: 'ignore',
-        })
-      : spawn(
-          process.execPath,
-          [
-            '--max-semi-space-size=1',
-            path.join(ROOT, 'src/main.ts'),
-            '--port',
-            String(port),
-            '--dir',
-            dir,
-            '--shards',
-            opts.shards,
-            '--loglevel',
-            'warning',
-            '--metrics-port',
-            '0',
-          ],
-          { stdio: 'ignore' },
-        );
-  for (let i = 0; i < 100; i++) {
-    try {
-      await run('redis-cli', ['-p', String(port), 'ping']);
-      return { port, proc, dir };
-    } catch {
-      await sleep(100);
-    }
-  }
-  throw new Error(`${kind} did not start`);
-}
-
 async function bench(port: number, args: string[]): Promise<number> {
   const { stdout } = await run('redis-benchmark', ['-p', String(port), ...args], { maxBuffer: 1 << 20 });
   const line = stdout.trim().split('\n').pop()!;
@@ -95,8 +52,10 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-const redis = await start('redis');
-const tessera = await start('tessera');
+// The same launchers as npm run bench: free ports (retried on a lost race), temp dirs, no
+// persistence, Tessera without a metrics listener.
+const redis = await launchRedis();
+const tessera = await launchTessera(opts.shards === '0' ? null : opts.shards);
 const results: { name: string; redis: number[]; tessera: number[]; ratios: number[] }[] = [];
 try {
   for (const s of [redis, tessera]) await bench(s.port, [...base, '-n', '100000', '-t', 'set,get']);
@@ -104,7 +63,7 @@ try {
     const r = { name: row.name, redis: [] as number[], tessera: [] as number[], ratios: [] as number[] };
     for (let i = 0; i < reps; i++) {
       const order = i % 2 === 0 ? [redis, tessera] : [tessera, redis];
-      const got = new Map<Server, number>();
+      const got = new Map<Launched, number>();
       for (const s of order) got.set(s, await bench(s.port, row.args));
       r.redis.push(got.get(redis)!);
       r.tessera.push(got.get(tessera)!);
@@ -116,10 +75,7 @@ try {
     results.push(r);
   }
 } finally {
-  for (const s of [redis, tessera]) {
-    s.proc.kill('SIGTERM');
-    rmSync(s.dir, { recursive: true, force: true });
-  }
+  await Promise.all([redis.stop(), tessera.stop()]);
 }
 
 const { stdout: commit } = await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).catch(() => ({

@@ -20,21 +20,23 @@ export interface RunOptions {
   onStart?: (startAt: number, counters: Float64Array) => void;
 }
 
-export interface Merged {
-  /** Correct replies in the window, total and per mix entry. */
+/** All threads' results combined; the per-thread fields it shares keep RunResult's meaning. */
+export interface Merged extends Pick<
+  RunResult,
+  | 'mismatches'
+  | 'misses'
+  | 'samples'
+  | 'histogram'
+  | 'service'
+  | 'windowMs'
+  | 'backlog'
+  | 'unanswered'
+  | 'startedLate'
+> {
   ops: number;
   perCommand: { command: string; ops: number; errors: number; unsupported: number }[];
   errors: number;
   unsupported: number;
-  mismatches: number;
-  misses: number;
-  samples: string[];
-  histogram: string;
-  service: string | null;
-  windowMs: number;
-  backlog: number;
-  unanswered: number;
-  startedLate: number;
 }
 
 export class LoadPool {

@@ -9,6 +9,7 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { applyHoldOps, txRead } from '../src/commands/hold.ts';
 import { TABLE } from '../src/commands/table.ts';
+import { modified } from '../src/commands/modified.ts';
 import type { ShardContext } from '../src/commands/types.ts';
 import { RespWriter } from '../src/protocol/writer.ts';
 import { BELL, holdWord, OP_TXREAD, type ControlMessage, type HoldRelease } from '../src/router/control.ts';
@@ -59,7 +60,17 @@ const latency = new Float64Array(init.latencySab);
 const slowlog = new SlowLog();
 slowlog.threshold = init.slowlogSlowerThan;
 slowlog.maxLen = init.slowlogMaxLen;
-const ctx: ShardContext = { ks, req: view, out, shardId: init.shardId, maxBulkLen: init.maxBulkLen, slowlog };
+const ctx: ShardContext = {
+  ks,
+  req: view,
+  out,
+  shardId: init.shardId,
+  maxBulkLen: init.maxBulkLen,
+  slowlog,
+  notifyFlags: 0,
+  events: [],
+  modified,
+};
 let expireBudgetMs = init.expireBudgetMs;
 let running = true;
 let ops = 0;

@@ -2,7 +2,7 @@ import { parseInt64 } from '../protocol/numbers.ts';
 import { E, sanitize } from '../protocol/redis-errors.ts';
 import type { LocalContext } from '../server/local.ts';
 import type { Keyspace } from '../store/keyspace.ts';
-import { ENC_FORCED_RAW, ENC_NO_INT, ENCODING, LRU } from '../store/record.ts';
+import { ENC_FORCED_RAW, ENC_NO_INT, ENCODING, LRU, TYPE_STRING } from '../store/record.ts';
 import type { CommandDef, ShardContext } from './types.ts';
 
 /**
@@ -20,6 +20,7 @@ export const DEBUG_NOT_ALLOWED =
 
 /** OBJECT ENCODING of a string record, as keys.ts derives it (Redis tryObjectEncoding). */
 function encodingOf(ks: Keyspace, h: number): string {
+  if (ks.type(h) !== TYPE_STRING) return ks.getObject(h).encoding();
   const r = ks.arena.u8(h);
   const enc = r[ks.arena.base(h) + ENCODING];
   if (enc === ENC_FORCED_RAW) return 'raw';
@@ -48,6 +49,12 @@ function rdbIntBytes(v: bigint): number {
  * report their uncompressed length.
  */
 function serializedLength(ks: Keyspace, h: number, encoding: string): number {
+  if (ks.type(h) !== TYPE_STRING) {
+    // Collections: the sum of their elements' length-prefixed bytes (no listpack blob model).
+    let n = rdbLenBytes(ks.getObject(h).size);
+    for (const it of ks.getObject(h).dump()) n += rdbLenBytes(it.length) + it.length;
+    return n;
+  }
   const r = ks.arena.u8(h);
   const vo = ks.valueOffset(h);
   const vl = ks.valueLength(h);

@@ -1,6 +1,15 @@
 import { parseInt64 } from '../protocol/numbers.ts';
 import { E, invalidExpire, unsupportedOption } from '../protocol/redis-errors.ts';
-import { ENC_FORCED_RAW, ENC_NO_INT, ENCODING, KEY_OFF, LFU, LRU, TYPE_NAMES } from '../store/record.ts';
+import {
+  ENC_FORCED_RAW,
+  ENC_NO_INT,
+  ENCODING,
+  KEY_OFF,
+  LFU,
+  LRU,
+  TYPE_NAMES,
+  TYPE_STRING,
+} from '../store/record.ts';
 import { globMatch } from '../util/glob.ts';
 import { parseCopyOptions } from './copy-options.ts';
 import { argInt } from './shard-util.ts';
@@ -113,6 +122,13 @@ function persist(c: ShardContext): void {
  */
 function copyRecord(c: ShardContext, srcDb: number, sh: number, dstDb: number, di: number): void {
   const { ks, req } = c;
+  if (ks.type(sh) !== TYPE_STRING) {
+    const obj = ks.getObject(sh).clone();
+    const exp = ks.getExpire(sh);
+    const dh = ks.lookup(dstDb, req.u8, req.off[di]!, req.len[di]!);
+    ks.writeObject(dstDb, dh, req.u8, req.off[di]!, req.len[di]!, obj, exp);
+    return;
+  }
   const vlen = ks.valueLength(sh);
   const src = ks.arena.u8(sh);
   const vo = ks.valueOffset(sh);
@@ -133,8 +149,17 @@ function renameGeneric(c: ShardContext, nx: boolean): void {
   if (sameArg(c, 0, 1)) return nx ? out.integer(0) : out.ok();
   const dh = lookup(c, 1);
   if (dh !== 0 && nx) return out.integer(0);
-  copyRecord(c, req.db, lookup(c, 0), req.db, 1);
-  ks.removeFound(lookup(c, 0));
+  const src = lookup(c, 0);
+  if (ks.type(src) !== TYPE_STRING) {
+    // Collections move in O(1): the object changes records, nothing is copied.
+    const obj = ks.getObject(src);
+    const exp = ks.getExpire(src);
+    ks.removeFound(src);
+    ks.writeObject(req.db, lookup(c, 1), req.u8, req.off[1]!, req.len[1]!, obj, exp);
+  } else {
+    copyRecord(c, req.db, src, req.db, 1);
+    ks.removeFound(lookup(c, 0));
+  }
   if (nx) out.integer(1);
   else out.ok();
 }
@@ -273,6 +298,7 @@ function objectEncoding(c: ShardContext): void {
   const { ks, out } = c;
   const h = lookup(c, 0);
   if (h === 0) return out.nullBulk();
+  if (ks.type(h) !== TYPE_STRING) return out.bulkString(ks.getObject(h).encoding());
   const r = ks.arena.u8(h);
   const enc = r[ks.arena.base(h) + ENCODING];
   if (enc === ENC_FORCED_RAW) return out.bulkString('raw');

@@ -1,3 +1,4 @@
+import { TYPE_STRING } from '../store/record.ts';
 import { E } from '../protocol/redis-errors.ts';
 import { readResp } from '../protocol/reader.ts';
 import { RespWriter } from '../protocol/writer.ts';
@@ -32,7 +33,8 @@ function usage(c: ShardContext): void {
   const h = ks.lookup(req.db, req.u8, req.off[0]!, req.len[0]!);
   if (h === 0) return out.nullBulk();
   const t = ks.table(req.db);
-  out.integer(ks.arena.sizeOf(h) + Math.ceil((8 * t.capacity) / Math.max(1, t.size)));
+  const value = ks.type(h) === TYPE_STRING ? 0 : ks.getObject(h).bytes();
+  out.integer(ks.arena.sizeOf(h) + value + Math.ceil((8 * t.capacity) / Math.max(1, t.size)));
 }
 
 /**

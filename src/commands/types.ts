@@ -13,8 +13,12 @@ import type { SlowLog } from '../observability/slowlog.ts';
  * - cross: writes depend on reads of keys that may live in other shards (RENAME, COPY,
  *          MSETNX): same shard → sent as `key`; otherwise the two-phase hold
  * - gather: read-only over keys in several shards, computed on main (LCS)
+ * - multi: any number of keys whose values interact (SMOVE, SINTERSTORE, ZUNION, LMOVE…). The
+ *          shard handler is written as if every key were local: when the keys share a shard it
+ *          runs there; otherwise main holds the shards, copies the keys into a scratch keyspace,
+ *          runs the same handler and writes the changed keys back (server/cross-exec.ts).
  */
-export type Route = 'local' | 'key' | 'keys' | 'pairs' | 'all' | 'cross' | 'gather';
+export type Route = 'local' | 'key' | 'keys' | 'pairs' | 'all' | 'cross' | 'gather' | 'multi';
 
 /** How replies from several shards become one reply. */
 export type Combine = 'sum' | 'ok' | 'mget' | 'concat' | 'first';
@@ -28,6 +32,18 @@ export interface ShardContext {
   maxBulkLen: number;
   /** This shard's slow commands (SLOWLOG gathers them from every shard). */
   slowlog: SlowLog;
+  /** notify-keyspace-events flags; 0 (the default) makes modified() a counter bump. */
+  notifyFlags: number;
+  /** Keyspace notifications of the current batch as [db, event, key] triples, for main to publish. */
+  events: (number | string | Uint8Array)[];
+  /**
+   * Every command that changes a key calls this once per change (Redis's signalModifiedKey +
+   * notifyKeyspaceEvent), after the change and while the key's record `h` still exists (call
+   * it before removeFound for deletions): counts the write, re-accounts an object's memory,
+   * invalidates WATCHes and queues the keyspace notification `event` of class `cls`
+   * (NOTIFY_* of notify-flags.ts). `db` defaults to the request's.
+   */
+  modified(h: number, cls: number, event: string, db?: number): void;
 }
 
 export type ShardHandler = (c: ShardContext) => void;
@@ -50,6 +66,12 @@ export interface CommandDef<L = unknown> {
   shard?: ShardHandler;
   local?: L;
   combine?: Combine;
+  /**
+   * Key argument indexes (argv[0] is the command name) for commands whose keys move with
+   * their arguments (numkeys, STORE…); returns an error string for a malformed call, which is
+   * replied as is. Without it the catalog's firstKey/lastKey/step apply.
+   */
+  keys?: (argc: number, arg: (i: number) => string) => number[] | string;
 }
 
 export interface CommandSpec<L = unknown> extends CatalogEntry, CommandDef<L> {

@@ -8,6 +8,8 @@ import type { Connection } from './connection.ts';
 import type { LocalHandler } from './local.ts';
 import { LocalContext } from './local.ts';
 import { crossShard } from './coordinator.ts';
+import { crossExec } from './cross-exec.ts';
+import { keyArgs } from './key-args.ts';
 import { MonitorFeed } from './monitor.ts';
 import type { CommandStats } from '../observability/command-stats.ts';
 import { recordExec } from '../observability/exec-stats.ts';
@@ -85,7 +87,26 @@ export class Dispatcher {
       case 'cross':
       case 'gather':
         return crossShard(this.srv, this, conn, spec, base);
+      case 'multi':
+        return this.multiKey(conn, spec, base);
     }
+  }
+
+  /** Route `multi`: one shard when every key lives there, else the cross-shard executor. */
+  private multiKey(conn: Connection, spec: CommandSpec, base: number): boolean {
+    const keys = keyArgs(conn, spec);
+    if (typeof keys === 'string') return this.fail(conn, keys);
+    const p = conn.parser;
+    const shard = keys.length === 0 ? 0 : this.shards.shardOf(p.buf, p.starts[keys[0]!]!, p.ends[keys[0]!]!);
+    for (let k = 1; k < keys.length; k++) {
+      if (this.shards.shardOf(p.buf, p.starts[keys[k]!]!, p.ends[keys[k]!]!) !== shard) {
+        return crossExec(this.srv, this, conn, spec, base, keys);
+      }
+    }
+    const n = p.argc - base;
+    const idx = this.scratch(n);
+    for (let i = 0; i < n; i++) idx[i] = base + i;
+    return this.sendOne(conn, spec, shard, idx, n);
   }
 
   /** Everything after the command (and subcommand) name goes to the shard owning key `k`. */

@@ -14,6 +14,7 @@ import {
   VAL_LEN,
   ENCODING,
 } from './record.ts';
+import type { StoreObject } from './object.ts';
 
 /** Byte 19 of the header: table id + 1, 0 once freed (lets a stale wheel entry detect reuse). */
 const OWNER = 19;
@@ -38,6 +39,20 @@ export class Keyspace {
   expiredKeys = 0;
   hits = 0;
   misses = 0;
+  /** Writes since start (Redis server.dirty): every mutation bumps it. */
+  dirty = 0;
+  /**
+   * Called with the record handle and its db just before an expired key is deleted (lazily or
+   * by the wheel): keyspace notifications, WATCH and the WAL's DEL record hang off it.
+   */
+  onExpired: ((h: number, db: number) => void) | null = null;
+  /** Values of non-string records, indexed by the id stored in their VAL_LEN field. */
+  private readonly objects: (StoreObject | undefined)[] = [undefined];
+  /** bytes() of each object when last accounted (see refreshObject). */
+  private readonly objectMem: number[] = [0];
+  private readonly freeIds: number[] = [];
+  /** Sum of objectMem: the heap bytes non-string values cost. */
+  objectBytes = 0;
   /** Handle of the last lookup() hit, and its table. */
   private lastTable: KeyTable | null = null;
   private lastHash = 0;
@@ -68,6 +83,7 @@ export class Keyspace {
     if (h === 0) return 0;
     const exp = this.arena.f64(h)[(this.arena.base(h) + EXPIRE) >> 3]!;
     if (exp !== 0 && exp <= this.now) {
+      if (this.onExpired !== null) this.onExpired(h, db);
       this.removeFound(h);
       this.expiredKeys++;
       return 0;
@@ -85,6 +101,58 @@ export class Keyspace {
     const t = this.lastTable!;
     t.removeFound();
     this.release(h);
+    this.dirty++;
+  }
+
+  /**
+   * Create or overwrite `key` (after a lookup() of it; `h` is its result) with a non-string
+   * value. `expireAt` as for writeString. The record's TYPE comes from the object.
+   */
+  writeObject(
+    db: number,
+    h: number,
+    u8: Uint8Array,
+    off: number,
+    len: number,
+    obj: StoreObject,
+    expireAt: number,
+  ): number {
+    h = this.writeString(db, h, u8, off, len, 0, expireAt);
+    const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.objects.length;
+    this.objects[id] = obj;
+    const mem = obj.bytes();
+    this.objectMem[id] = mem;
+    this.objectBytes += mem;
+    const b = this.arena.base(h);
+    this.arena.i32(h)[(b + VAL_LEN) >> 2] = id;
+    this.arena.u8(h)[b + TYPE] = obj.type;
+    return h;
+  }
+
+  /** The value of a non-string record. */
+  getObject<T extends StoreObject = StoreObject>(h: number): T {
+    return this.objects[this.arena.i32(h)[(this.arena.base(h) + VAL_LEN) >> 2]!] as T;
+  }
+
+  /** Re-account an object's memory after the command that changed it (see ShardContext.modified). */
+  refreshObject(h: number): void {
+    const id = this.arena.i32(h)[(this.arena.base(h) + VAL_LEN) >> 2]!;
+    const mem = this.objects[id]!.bytes();
+    this.objectBytes += mem - this.objectMem[id]!;
+    this.objectMem[id] = mem;
+  }
+
+  /** Bytes of the value of h: string length or the object's bytes(). */
+  valueBytes(h: number): number {
+    return this.type(h) === TYPE_STRING ? this.valueLength(h) : this.getObject(h).bytes();
+  }
+
+  private freeObject(h: number): void {
+    const id = this.arena.i32(h)[(this.arena.base(h) + VAL_LEN) >> 2]!;
+    this.objectBytes -= this.objectMem[id]!;
+    this.objects[id] = undefined;
+    this.objectMem[id] = 0;
+    this.freeIds.push(id);
   }
 
   /**
@@ -107,7 +175,12 @@ export class Keyspace {
     const size = HEADER + len + vlen;
     const t = this.lastTable!;
     let oldExp = 0;
+    this.dirty++;
     if (h !== 0) {
+      if (arena.u8(h)[arena.base(h) + TYPE] !== TYPE_STRING) {
+        this.freeObject(h);
+        keep = 0;
+      }
       oldExp = arena.f64(h)[(arena.base(h) + EXPIRE) >> 3]!;
       const chunk = arena.sizeOf(h);
       // Reuse the chunk when the new record fits and does not waste most of it.
@@ -144,6 +217,7 @@ export class Keyspace {
 
   /** Set or clear (0) a key's absolute expiry. */
   setExpire(db: number, h: number, expireAt: number): void {
+    this.dirty++;
     const old = this.arena.f64(h)[(this.arena.base(h) + EXPIRE) >> 3]!;
     this.setExpireRaw(db, h, old, expireAt);
   }
@@ -185,7 +259,9 @@ export class Keyspace {
   flushDb(db: number): void {
     const tid = this.dbTable[db]!;
     const t = this.tables[tid]!;
+    this.dirty++;
     t.forEach((h) => {
+      if (this.arena.u8(h)[this.arena.base(h) + TYPE] !== TYPE_STRING) this.freeObject(h);
       this.arena.u8(h)[this.arena.base(h) + OWNER] = 0;
       this.arena.free(h);
     });
@@ -195,6 +271,11 @@ export class Keyspace {
 
   /** Remove everything (FLUSHALL): pages go back to the OS. */
   flushAll(): void {
+    this.dirty++;
+    this.objects.length = 1;
+    this.objectMem.length = 1;
+    this.freeIds.length = 0;
+    this.objectBytes = 0;
     for (const t of this.tables) t.clear();
     this.expires.fill(0);
     this.arena.reset();
@@ -202,6 +283,7 @@ export class Keyspace {
   }
 
   swapDb(a: number, b: number): void {
+    this.dirty++;
     const t = this.dbTable[a]!;
     this.dbTable[a] = this.dbTable[b]!;
     this.dbTable[b] = t;
@@ -216,7 +298,7 @@ export class Keyspace {
 
   /** Bytes this shard's data costs: arena pages plus index tables. */
   memoryBytes(): number {
-    let n = this.arena.allocatedBytes;
+    let n = this.arena.allocatedBytes + this.objectBytes;
     for (const t of this.tables) n += t.bytes;
     return n;
   }
@@ -248,6 +330,7 @@ export class Keyspace {
     this.lastHash = hashBytes(r, b + KEY_OFF, klen);
     this.lastTable = t;
     if (t.find(arena, r, b + KEY_OFF, klen, this.lastHash) !== h) return;
+    if (this.onExpired !== null) this.onExpired(h, this.dbTable.indexOf(tid));
     this.removeFound(h);
     this.expiredKeys++;
   };
@@ -265,6 +348,7 @@ export class Keyspace {
     const b = arena.base(h);
     const r = arena.u8(h);
     if (arena.f64(h)[(b + EXPIRE) >> 3] !== 0) this.expires[r[b + OWNER]! - 1]!--;
+    if (r[b + TYPE] !== TYPE_STRING) this.freeObject(h);
     r[b + OWNER] = 0;
     arena.free(h);
   }

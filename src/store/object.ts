@@ -1,0 +1,53 @@
+/**
+ * Values other than strings (lists, sets, sorted sets, hashes) live as JS objects in a
+ * per-shard object table; the record in the arena keeps the key, TTL, type and LRU/LFU
+ * metadata and stores the object's id where a string keeps its length (DESIGN principle 6:
+ * "complex types may start as JS structures referenced from the index").
+ */
+export interface StoreObject {
+  /** TYPE_* of record.ts (Redis's OBJ_* numbering). */
+  readonly type: number;
+  /** Element count. A command that empties a collection deletes the key, as Redis does. */
+  readonly size: number;
+  /** OBJECT ENCODING: the representation currently in use (listpack, hashtable, skiplist…). */
+  encoding(): string;
+  /**
+   * Bytes this value costs, kept up to date by the container (O(1)): MEMORY USAGE, INFO
+   * used_memory and eviction all read it.
+   */
+  bytes(): number;
+  /** Deep copy (COPY). */
+  clone(): StoreObject;
+  /**
+   * Flat elements in a type-defined order (hash: field, value…; set: members; list: elements
+   * head to tail; zset: member, score-as-%.17g… in rank order). restoreObject() inverts it.
+   * Used by cross-shard transfers, snapshots and the WAL.
+   */
+  dump(): Uint8Array[];
+}
+
+type Restorer = (items: Uint8Array[]) => StoreObject;
+const restorers = new Map<number, Restorer>();
+
+/** Each type module registers how to rebuild its values from dump(). */
+export function registerType(type: number, restore: Restorer): void {
+  restorers.set(type, restore);
+}
+
+export function restoreObject(type: number, items: Uint8Array[]): StoreObject {
+  const r = restorers.get(type);
+  if (r === undefined) throw new Error(`no restorer for type ${type}`);
+  return r(items);
+}
+
+/** Approximate per-element overheads used by the containers' bytes() (V8 heap objects). */
+export const OVERHEAD = {
+  /** A Buffer/Uint8Array view on the heap, beyond its bytes. */
+  buffer: 96,
+  /** One Map entry (hash table slot, key and value pointers). */
+  mapEntry: 40,
+  /** One Array slot. */
+  slot: 8,
+  /** Fixed part of a container object. */
+  object: 64,
+};

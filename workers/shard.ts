@@ -9,7 +9,7 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { applyHoldOps, txRead } from '../src/commands/hold.ts';
 import { TABLE } from '../src/commands/table.ts';
-import { modified } from '../src/commands/modified.ts';
+import { modified, propagate } from '../src/commands/modified.ts';
 import type { ShardContext } from '../src/commands/types.ts';
 import { RespWriter } from '../src/protocol/writer.ts';
 import { BELL, holdWord, OP_TXREAD, type ControlMessage, type HoldRelease } from '../src/router/control.ts';
@@ -70,6 +70,8 @@ const ctx: ShardContext = {
   notifyFlags: 0,
   events: [],
   modified,
+  propagate,
+  propagated: [],
 };
 let expireBudgetMs = init.expireBudgetMs;
 let running = true;
@@ -80,6 +82,7 @@ const park = new Int32Array(new SharedArrayBuffer(4));
 function execute(): void {
   out.reset();
   out.resp3 = (view.flags & FLAG_RESP3) !== 0;
+  if (ctx.propagated.length > 0) ctx.propagated.length = 0;
   const t0 = performance.now();
   try {
     if (view.cmd === OP_TXREAD) txRead(ctx);

@@ -11,3 +11,8 @@ export function modified(this: ShardContext, h: number, cls: number, event: stri
     this.events.push(db ?? this.req.db, event, ks.arena.u8(h).slice(b, b + ks.keyLength(h)));
   }
 }
+
+/** ShardContext.propagate (see its doc). */
+export function propagate(this: ShardContext, argv: (string | Uint8Array)[]): void {
+  this.propagated.push(argv);
+}

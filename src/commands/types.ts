@@ -44,6 +44,16 @@ export interface ShardContext {
    * (NOTIFY_* of notify-flags.ts). `db` defaults to the request's.
    */
   modified(h: number, cls: number, event: string, db?: number): void;
+  /**
+   * Replace what the WAL (and replicas) record for the current command (Redis's
+   * alsoPropagate / rewriteClientCommandVector): used where replaying the command as sent would
+   * not be deterministic — SPOP → SREM of the popped members, EXPIRE/SET EX → PEXPIREAT/PXAT,
+   * INCRBYFLOAT → SET. Each call appends one command, name first. A command that changed the
+   * keyspace (ks.dirty moved) without calling it is recorded exactly as sent.
+   */
+  propagate(argv: (string | Uint8Array)[]): void;
+  /** Commands recorded by propagate() for the current command (reset before each command). */
+  propagated: (string | Uint8Array)[][];
 }
 
 export type ShardHandler = (c: ShardContext) => void;

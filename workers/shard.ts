@@ -7,13 +7,34 @@
  * and Atomics.wait wakes faster than waitAsync.
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { applyHoldOps, txRead } from '../src/commands/hold.ts';
+import { applyHoldOps, dumpKeys, hold } from '../src/commands/hold.ts';
+import { unwatchConn, watchKeys } from '../src/commands/watch.ts';
+import { blockKeys, ready } from '../src/commands/blocked-keys.ts';
 import { TABLE } from '../src/commands/table.ts';
 import { modified, propagate } from '../src/commands/modified.ts';
 import type { ShardContext } from '../src/commands/types.ts';
 import { RespWriter } from '../src/protocol/writer.ts';
-import { BELL, holdWord, OP_TXREAD, type ControlMessage, type HoldRelease } from '../src/router/control.ts';
-import { FLAG_HOLD, FLAG_RESP3, FLAG_SPILL, REPLY_HEADER, RequestView } from '../src/router/frames.ts';
+import {
+  BELL,
+  holdWord,
+  OP_BASE_INTERNAL,
+  OP_BLOCK,
+  OP_DUMP,
+  OP_HOLD,
+  OP_UNWATCH,
+  OP_WATCH,
+  READY_SEQ,
+  type ControlMessage,
+  type SessionMessage,
+} from '../src/router/control.ts';
+import {
+  FLAG_HOLD,
+  FLAG_RESP3,
+  FLAG_SPILL,
+  REPLY_HEADER,
+  REQ_HEADER,
+  RequestView,
+} from '../src/router/frames.ts';
 import { Ring } from '../src/router/ring.ts';
 import * as S from '../src/router/shard-stats.ts';
 import { Keyspace } from '../src/store/keyspace.ts';
@@ -85,13 +106,13 @@ function execute(): void {
   if (ctx.propagated.length > 0) ctx.propagated.length = 0;
   const t0 = performance.now();
   try {
-    if (view.cmd === OP_TXREAD) txRead(ctx);
+    if (view.cmd >= OP_BASE_INTERNAL) internal();
     else TABLE[view.cmd]!.shard!(ctx);
   } catch (err) {
     out.reset();
     out.error(`ERR internal error in shard ${init.shardId}: ${(err as Error).message}`);
   }
-  if (view.cmd !== OP_TXREAD) {
+  if (view.cmd < OP_BASE_INTERNAL) {
     const us = (performance.now() - t0) * 1000;
     recordExec(execStats, view.cmd, us, out.buf[0] === 45);
     sampleCommandLatency(latency, view.cmd, us);
@@ -100,6 +121,42 @@ function execute(): void {
   }
   ops++;
   writeReply();
+  if (ready.length > 0) writeReady();
+}
+
+function internal(): void {
+  switch (view.cmd) {
+    case OP_HOLD:
+      return hold(ctx);
+    case OP_DUMP:
+      return dumpKeys(ctx);
+    case OP_WATCH:
+      return watchKeys(ctx);
+    case OP_UNWATCH:
+      return unwatchConn(ctx);
+    case OP_BLOCK:
+      return blockKeys(ctx);
+  }
+  throw new Error(`unknown internal opcode ${view.cmd}`);
+}
+
+/** Keys that blocked clients wait on were written: tell main (connection 0, READY_SEQ). */
+function writeReady(): void {
+  out.reset();
+  out.resp3 = false;
+  out.arrayHeader(ready.length);
+  for (const x of ready) {
+    if (typeof x === 'number') out.integer(x);
+    else out.bulk(x, 0, x.length);
+  }
+  ready.length = 0;
+  const connId = view.connId;
+  const seq = view.seq;
+  view.connId = 0;
+  view.seq = READY_SEQ;
+  writeReply();
+  view.connId = connId;
+  view.seq = seq;
 }
 
 /** Slowlog entry with the command as the client wrote it (name, subcommand, arguments). */
@@ -141,17 +198,42 @@ function flushReplies(): void {
   Atomics.notify(ctl, BELL);
 }
 
-/** Phase 2 of a cross-shard hold: wait for the coordinator's release, apply its writes. */
-function waitForRelease(txn: number): void {
+/**
+ * Parked in a session (after an OP_HOLD frame): execute only what the session posts — frames
+ * (replies go out as usual), writes — until it ends. Nothing else runs on this shard meanwhile.
+ */
+function session(): void {
   flushReplies();
-  while (Atomics.load(ctl, holdWord(init.shardId)) !== txn) {
-    Atomics.wait(ctl, holdWord(init.shardId), Atomics.load(ctl, holdWord(init.shardId)), 100);
+  const w = holdWord(init.shardId);
+  for (;;) {
+    const seen = Atomics.load(ctl, w);
+    let msg;
+    while ((msg = receiveMessageOnPort(init.holdPort)) !== undefined) {
+      const m = msg.message as SessionMessage;
+      ks.now = Date.now();
+      if (m.t === 'frames') {
+        runFrames(m.buf, m.count);
+        flushReplies();
+        continue;
+      }
+      applyHoldOps(ctx, m.ops);
+      if (ready.length > 0) writeReady();
+      flushReplies();
+      if (m.t === 'end') return;
+    }
+    Atomics.wait(ctl, w, seen, 100);
   }
-  const msg = receiveMessageOnPort(init.holdPort);
-  if (msg === undefined) throw new Error(`hold ${txn} released without its writes`);
-  const rel = msg.message as HoldRelease;
-  ks.now = Date.now();
-  applyHoldOps(ks, rel.ops);
+}
+
+function runFrames(buf: Uint8Array, count: number): void {
+  const i32 = new Int32Array(buf.buffer, buf.byteOffset, buf.byteLength >> 2);
+  let off = 0;
+  for (let k = 0; k < count; k++) {
+    view.decode(buf, i32, off);
+    off =
+      view.argc === 0 ? off + REQ_HEADER : view.off[view.argc - 1]! + ((view.len[view.argc - 1]! + 3) & ~3);
+    execute();
+  }
 }
 
 /**
@@ -174,10 +256,8 @@ function drain(): number {
     n++;
     if ((n & REPLY_BATCH_MASK) === 0) flushReplies();
     if (view.flags & FLAG_HOLD) {
-      // Read the txn id before release(): after it the frame's memory belongs to the producer.
-      const txn = Number(view.str(0));
       req.release();
-      waitForRelease(txn);
+      session();
     }
   }
   if (n > 0) {

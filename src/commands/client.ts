@@ -12,9 +12,17 @@ export function clientLine(conn: Connection, now: number): string {
   return (
     `id=${conn.id} addr=${conn.addr} laddr=${conn.laddr} fd=${(conn.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1}` +
     ` name=${conn.name} age=${Math.floor((now - conn.createdAt) / 1000)} idle=${Math.floor((now - conn.lastInteraction) / 1000)}` +
-    ` flags=N db=${conn.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0` +
+    ` flags=${clientFlags(conn)} db=${conn.db} sub=0 psub=0 ssub=0 multi=${conn.multi === null ? -1 : conn.multi.queue.length} qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0` +
     ` obl=0 oll=0 omem=${omem} tot-mem=${omem + qbuf} events=r cmd=${conn.lastCommand} user=default redir=-1 resp=${conn.resp3 ? 3 : 2}\n`
   );
+}
+
+/** Redis's flag letters that apply: x in MULTI, b blocked, N none. */
+function clientFlags(conn: Connection): string {
+  let f = '';
+  if (conn.multi !== null) f += 'x';
+  if (conn.parked && !conn.inExec && conn.multi === null) f += 'b';
+  return f === '' ? 'N' : f;
 }
 
 function list(c: LocalContext): void {
@@ -109,4 +117,18 @@ export const clientHandlers: Record<string, (c: LocalContext) => void> = {
   'client|list': list,
   'client|info': info,
   'client|kill': kill,
+  'client|unblock': unblock,
 };
+
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR]. */
+function unblock(c: LocalContext): void {
+  const id = Number(c.str(0));
+  if (!/^-?\d+$/.test(c.str(0)) || !Number.isSafeInteger(id)) return c.out.error(E.NOT_INTEGER);
+  let error = false;
+  if (c.argc === 2) {
+    if (c.is(1, 'ERROR')) error = true;
+    else if (!c.is(1, 'TIMEOUT')) return c.out.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+  } else if (c.argc > 2) return c.out.error(E.SYNTAX);
+  const target = c.srv.conns.get(id);
+  c.out.integer(target !== undefined && c.srv.blocking.unblock(target, error) ? 1 : 0);
+}

@@ -1,54 +1,80 @@
-import { ENCODING, TYPE_STRING } from '../store/record.ts';
-import type { Keyspace } from '../store/keyspace.ts';
+import { ENCODING, KEY_OFF, TYPE_STRING } from '../store/record.ts';
+import { restoreObject } from '../store/object.ts';
 import type { HoldOp } from '../router/control.ts';
+import { argInt } from './shard-util.ts';
 import type { ShardContext } from './types.ts';
+import { checkWatches, touchKey, watchState } from './watch.ts';
+import { blockState, keyWritten } from './blocked-keys.ts';
 
 /**
- * Shard side of the cross-shard two-phase hold (DESIGN principle 1).
- *
- * Phase 1 (TXREAD frame, args: txn, then mode/key pairs): report each key — mode "e" answers
- * whether it exists, mode "d" dumps it as [type, expireAt, encoding, value] or nil. The worker
- * then parks until the coordinator releases this txn with the phase-2 writes, so no other
- * command can run on this shard between the read and the write.
+ * Shard side of sessions (DESIGN principle 1's two-phase hold, generalised). An OP_HOLD frame
+ * parks the shard at its point of the global order; while parked it executes only what the
+ * session posts (frames, writes) until the session ends, so a MULTI/EXEC or a cross-shard
+ * command is atomic to every other client.
  */
-export function txRead(c: ShardContext): void {
+
+/** OP_HOLD: args [connId]; replies whether that connection's WATCHed keys here changed. */
+export function hold(c: ShardContext): void {
+  const conn = argInt(c.req, 0);
+  c.out.integer(conn > 0 && checkWatches(c.ks, conn) ? 1 : 0);
+}
+
+/**
+ * OP_DUMP: for each key argument, nil or [type, expireAt, encoding, value], value being the
+ * string's bytes or an array with the object's dump().
+ */
+export function dumpKeys(c: ShardContext): void {
   const { req, ks, out } = c;
-  const n = (req.argc - 1) >> 1;
-  out.arrayHeader(n);
-  for (let k = 0; k < n; k++) {
-    const mi = 1 + 2 * k;
-    const ki = mi + 1;
-    const h = ks.lookup(req.db, req.u8, req.off[ki]!, req.len[ki]!);
-    if (req.is(mi, 'E')) {
-      out.integer(h === 0 ? 0 : 1);
-    } else if (h === 0) {
+  out.arrayHeader(req.argc);
+  for (let i = 0; i < req.argc; i++) {
+    const h = ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!);
+    if (h === 0) {
       out.nullArray();
-    } else if (ks.type(h) !== TYPE_STRING) {
-      out.error('WRONGTYPE Operation against a key holding the wrong kind of value');
-    } else {
-      out.arrayHeader(4);
-      out.integer(ks.type(h));
-      out.bulkString(String(ks.getExpire(h)));
+      continue;
+    }
+    out.arrayHeader(4);
+    out.integer(ks.type(h));
+    out.bulkString(String(ks.getExpire(h)));
+    if (ks.type(h) === TYPE_STRING) {
       out.integer(ks.arena.u8(h)[ks.arena.base(h) + ENCODING]!);
       out.bulk(ks.arena.u8(h), ks.valueOffset(h), ks.valueLength(h));
+    } else {
+      out.integer(0);
+      const items = ks.getObject(h).dump();
+      out.arrayHeader(items.length);
+      for (const it of items) out.bulk(it, 0, it.length);
     }
   }
 }
 
-/** Phase 2: apply the coordinator's writes. */
-export function applyHoldOps(ks: Keyspace, ops: HoldOp[]): void {
+/** Apply writes decided on main. Watchers and blocked clients of the keys are told, as for any write. */
+export function applyHoldOps(c: ShardContext, ops: HoldOp[]): void {
+  const ks = c.ks;
   for (const op of ops) {
     const h = ks.lookup(op.db, op.key, 0, op.key.length);
-    if (op.op === 'del') {
-      if (h !== 0) ks.removeFound(h);
+    if (op.op === 'del' || (op.expireAt !== 0 && op.expireAt <= ks.now)) {
+      if (h !== 0) {
+        touch(op.db, op.key);
+        ks.removeFound(h);
+      }
       continue;
     }
-    if (op.expireAt !== 0 && op.expireAt <= ks.now) {
-      if (h !== 0) ks.removeFound(h);
-      continue;
+    let nh: number;
+    if (op.type === TYPE_STRING) {
+      const v = op.value as Uint8Array;
+      nh = ks.writeString(op.db, h, op.key, 0, op.key.length, v.length, op.expireAt);
+      ks.arena.u8(nh).set(v, ks.valueOffset(nh));
+      ks.arena.u8(nh)[ks.arena.base(nh) + ENCODING] = op.encoding;
+    } else {
+      const obj = restoreObject(op.type, op.value as Uint8Array[]);
+      nh = ks.writeObject(op.db, h, op.key, 0, op.key.length, obj, op.expireAt);
     }
-    const nh = ks.writeString(op.db, h, op.key, 0, op.key.length, op.value.length, op.expireAt);
-    ks.arena.u8(nh).set(op.value, ks.valueOffset(nh));
-    ks.arena.u8(nh)[ks.arena.base(nh) + ENCODING] = op.encoding;
+    void KEY_OFF;
+    touch(op.db, op.key);
   }
+}
+
+function touch(db: number, key: Uint8Array): void {
+  if (watchState.active) touchKey(db, key, 0, key.length);
+  if (blockState.active) keyWritten(db, key, 0, key.length);
 }

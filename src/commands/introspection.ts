@@ -36,7 +36,11 @@ function writeDocValue(out: RespWriter, v: unknown): void {
     out.mapHeader(entries.length);
     for (const [k, x] of entries) {
       out.bulkString(k);
-      writeDocValue(out, x);
+      // Redis sends flag lists as status replies (redis-cli asserts it when building hints).
+      if ((k === 'flags' || k === 'doc_flags') && Array.isArray(x)) {
+        out.arrayHeader(x.length);
+        for (const f of x) out.simple(String(f));
+      } else writeDocValue(out, x);
     }
   } else out.nullBulk();
 }
@@ -48,7 +52,10 @@ function writeDocs(out: RespWriter, spec: CommandSpec): void {
   out.mapHeader(entries.length + (subs.length > 0 ? 1 : 0));
   for (const [k, v] of entries) {
     out.bulkString(k);
-    writeDocValue(out, v);
+    if (k === 'doc_flags' && Array.isArray(v)) {
+      out.setHeader(v.length);
+      for (const f of v) out.simple(String(f));
+    } else writeDocValue(out, v);
   }
   if (subs.length > 0) {
     out.bulkString('subcommands');

@@ -1,3 +1,4 @@
+import { touchDb } from './watch.ts';
 import { parseInt64 } from '../protocol/numbers.ts';
 import { E, invalidExpire, unsupportedOption } from '../protocol/redis-errors.ts';
 import {
@@ -279,18 +280,22 @@ function flushMode(c: ShardContext): boolean {
 function flushdb(c: ShardContext): void {
   if (!flushMode(c)) return;
   c.ks.flushDb(c.req.db);
+  touchDb(c.req.db);
   c.out.ok();
 }
 
 function flushall(c: ShardContext): void {
   if (!flushMode(c)) return;
   c.ks.flushAll();
+  touchDb(-1);
   c.out.ok();
 }
 
 /** SWAPDB: main has validated both indexes; args are the two db numbers. */
 function swapdb(c: ShardContext): void {
   c.ks.swapDb(argInt(c.req, 0), argInt(c.req, 1));
+  touchDb(argInt(c.req, 0));
+  touchDb(argInt(c.req, 1));
   c.out.ok();
 }
 
@@ -347,9 +352,9 @@ export const keyCommands: CommandDef[] = [
   { name: 'expiretime', route: 'key', shard: (c) => ttlGeneric(c, false, true) },
   { name: 'pexpiretime', route: 'key', shard: (c) => ttlGeneric(c, true, true) },
   { name: 'persist', route: 'key', shard: persist },
-  { name: 'rename', route: 'cross', shard: (c) => renameGeneric(c, false) },
-  { name: 'renamenx', route: 'cross', shard: (c) => renameGeneric(c, true) },
-  { name: 'copy', route: 'cross', shard: copy },
+  { name: 'rename', route: 'multi', shard: (c) => renameGeneric(c, false) },
+  { name: 'renamenx', route: 'multi', shard: (c) => renameGeneric(c, true) },
+  { name: 'copy', route: 'multi', shard: copy },
   { name: 'move', route: 'key', shard: move },
   { name: 'keys', route: 'all', shard: keys, combine: 'concat' },
   { name: 'scan', route: 'local', shard: scan },

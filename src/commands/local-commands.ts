@@ -9,6 +9,7 @@ import { serverHandlers } from './server.ts';
 import { slowlogHandlers } from './slowlog.ts';
 import { monitorHandlers } from './monitor.ts';
 import { commandByName } from './table.ts';
+import { discard, exec, multi, unwatch, watch } from '../server/transaction.ts';
 
 /**
  * Attaches main-thread handlers to the command table. Kept out of table.ts so shard workers
@@ -27,6 +28,11 @@ export function attachLocalCommands(): void {
     ...debugHandlers,
     ...monitorHandlers,
     ...adminHandlers,
+    multi,
+    exec,
+    discard,
+    watch,
+    unwatch,
   };
   for (const [name, fn] of Object.entries(all)) {
     const spec = commandByName(name);

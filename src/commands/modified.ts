@@ -1,14 +1,21 @@
 import { KEY_OFF, TYPE_STRING } from '../store/record.ts';
+import { blockState, keyWritten } from './blocked-keys.ts';
 import type { ShardContext } from './types.ts';
+import { touchKey, watchState } from './watch.ts';
 
 /** ShardContext.modified (see its doc); `this` is the context. */
 export function modified(this: ShardContext, h: number, cls: number, event: string, db?: number): void {
   const ks = this.ks;
   ks.dirty++;
   if (ks.type(h) !== TYPE_STRING) ks.refreshObject(h);
-  if ((this.notifyFlags & cls) !== 0) {
+  if (watchState.active || blockState.active || (this.notifyFlags & cls) !== 0) {
+    const u8 = ks.arena.u8(h);
     const b = ks.arena.base(h) + KEY_OFF;
-    this.events.push(db ?? this.req.db, event, ks.arena.u8(h).slice(b, b + ks.keyLength(h)));
+    const len = ks.keyLength(h);
+    const d = db ?? this.req.db;
+    if (watchState.active) touchKey(d, u8, b, len);
+    if (blockState.active) keyWritten(d, u8, b, len);
+    if ((this.notifyFlags & cls) !== 0) this.events.push(d, event, u8.slice(b, b + len));
   }
 }
 

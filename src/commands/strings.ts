@@ -1,4 +1,4 @@
-import { E } from '../protocol/redis-errors.ts';
+import { E, wrongArity } from '../protocol/redis-errors.ts';
 import { ENC_FORCED_RAW, ENCODING, TYPE_STRING } from '../store/record.ts';
 import { argInt64, expireArg, lookupString, replyValue, storeArg } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
@@ -174,6 +174,7 @@ function mset(c: ShardContext): void {
 /** MSETNX when every key lives in this shard (the cross-shard case goes through a hold). */
 function msetnx(c: ShardContext): void {
   const { req, ks } = c;
+  if (req.argc % 2 !== 0) return c.out.error(wrongArity('msetnx'));
   for (let i = 0; i < req.argc; i += 2) {
     if (ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!) !== 0) return c.out.integer(0);
   }
@@ -298,7 +299,7 @@ export const stringCommands: CommandDef[] = [
   { name: 'getex', route: 'key', shard: getex },
   { name: 'mget', route: 'keys', shard: mget, combine: 'mget' },
   { name: 'mset', route: 'pairs', shard: mset, combine: 'ok' },
-  { name: 'msetnx', route: 'cross', shard: msetnx },
+  { name: 'msetnx', route: 'multi', shard: msetnx },
   { name: 'append', route: 'key', shard: append },
   { name: 'strlen', route: 'key', shard: strlen },
   { name: 'getrange', route: 'key', shard: getrange },

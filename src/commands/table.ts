@@ -66,6 +66,12 @@ const LOCAL_COMMANDS = [
   'memory',
   'memory|help',
   'stats',
+  'multi',
+  'exec',
+  'discard',
+  'watch',
+  'unwatch',
+  'client|unblock',
 ];
 
 const defs: CommandDef[] = [
@@ -91,6 +97,7 @@ for (const def of defs) {
     upper: Buffer.from(def.name.split('|').pop()!.toUpperCase()),
     readonly: meta.flags.includes('readonly'),
     write: meta.flags.includes('write'),
+    blocking: meta.flags.includes('blocking'),
     noAuth: meta.flags.includes('no_auth'),
     subcommands: null,
   };

@@ -91,6 +91,8 @@ export interface CommandSpec<L = unknown> extends CatalogEntry, CommandDef<L> {
   upper: Uint8Array;
   readonly: boolean;
   write: boolean;
+  /** Flagged `blocking` (BLPOP…): may park the client (server/blocking.ts). */
+  blocking: boolean;
   /** Allowed before AUTH (AUTH, HELLO, QUIT...). */
   noAuth: boolean;
   subcommands: Map<string, CommandSpec<L>> | null;

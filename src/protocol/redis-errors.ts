@@ -3,6 +3,12 @@
  * (clients and tests match on them). Without the leading '-' and the CRLF.
  */
 export const E = {
+  MULTI_NESTED: 'ERR MULTI calls can not be nested',
+  EXEC_WITHOUT_MULTI: 'ERR EXEC without MULTI',
+  DISCARD_WITHOUT_MULTI: 'ERR DISCARD without MULTI',
+  WATCH_IN_MULTI: 'ERR WATCH inside MULTI is not allowed',
+  EXECABORT: 'EXECABORT Transaction discarded because of previous errors.',
+  NOT_IN_TRANSACTION: 'ERR Command not allowed inside a transaction',
   WRONGTYPE: 'WRONGTYPE Operation against a key holding the wrong kind of value',
   NOT_INTEGER: 'ERR value is not an integer or out of range',
   NOT_FLOAT: 'ERR value is not a valid float',

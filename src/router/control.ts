@@ -1,23 +1,57 @@
 /**
  * Shared control words between the main thread and the shards (one Int32Array over a SAB):
  * the doorbell every shard rings after publishing replies (main sleeps on it with waitAsync),
- * and per shard the hold-release word of the cross-shard two-phase protocol.
+ * and per shard the session word: bumped after each message posted to a parked shard.
  */
 export const BELL = 0;
+/**
+ * Bumped by a shard after it posted keyspace events on its events port, so the main thread
+ * polls the ports only when there is something (zero cost while notifications are off).
+ */
+export const EVENTS = 1;
+/**
+ * Bumped by main after posting on a shard's control port: the shard applies control messages
+ * before the next frame it executes, so a command sent after CONFIG SET's reply sees the change.
+ */
+export const CONTROL = 2;
 export const holdWord = (shard: number): number => 16 + shard;
 export const controlWords = (shards: number): number => 16 + shards;
 
 /** Internal opcodes carried in frames above the command table's indexes. */
-export const OP_TXREAD = 0xff01;
+export const OP_BASE_INTERNAL = 0xff00;
+/** Enter a session (FLAG_HOLD): args [connId]; replies 1 when that connection's WATCHed keys changed. */
+export const OP_HOLD = 0xff01;
+/** Dump keys (db of the frame) for the cross-shard executor: array of dumps (see commands/hold.ts). */
+export const OP_DUMP = 0xff02;
+/** WATCH: args [connId, key…] (db of the frame). */
+export const OP_WATCH = 0xff03;
+/** UNWATCH: args [connId]; forget that connection's watches in this shard. */
+export const OP_UNWATCH = 0xff04;
+/** A client blocked on these keys (db of the frame): report them once they can serve it. */
+export const OP_BLOCK = 0xff05;
+/** Sequence number of the reply frame (connection 0) that carries keys ready for blocked clients. */
+export const READY_SEQ = -1;
 
 /** Messages on a shard's control port. */
 export type ControlMessage = { type: 'config'; name: string; value: unknown } | { type: 'stop' };
 
-/** Phase-2 writes of a cross-shard hold, applied by the parked shard before it resumes. */
+/** A write decided on main (cross-shard executor) and applied by a held shard. */
 export type HoldOp =
   | { op: 'del'; db: number; key: Uint8Array }
-  | { op: 'put'; db: number; key: Uint8Array; value: Uint8Array; expireAt: number; encoding: number };
-export interface HoldRelease {
-  txn: number;
-  ops: HoldOp[];
-}
+  | {
+      op: 'put';
+      db: number;
+      key: Uint8Array;
+      type: number;
+      /** String value, or the object's dump() for other types. */
+      value: Uint8Array | Uint8Array[];
+      expireAt: number;
+      encoding: number;
+    };
+
+/**
+ * Messages to a shard parked in a session (after an OP_HOLD frame): request frames to execute
+ * now (replies go to the reply ring as usual), writes to apply, or the end of the session.
+ */
+export type SessionMessage =
+  { t: 'frames'; buf: Uint8Array; count: number } | { t: 'ops'; ops: HoldOp[] } | { t: 'end'; ops: HoldOp[] };

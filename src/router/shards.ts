@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ShardError } from '../util/errors.ts';
-import { BELL, controlWords, holdWord, type ControlMessage, type HoldRelease } from './control.ts';
+import { BELL, controlWords, holdWord, type ControlMessage, type SessionMessage } from './control.ts';
 import { FLAG_SPILL, REPLY_HEADER, REQ_HEADER, requestSize, writeRequest } from './frames.ts';
 import { keySlot } from './keyslot.ts';
 import { Ring, ringBytes } from './ring.ts';
@@ -142,6 +142,7 @@ export class ShardSet {
 
   /** Whether a request of `size` bytes can be enqueued to shard i right now. */
   canFit(i: number, size: number): boolean {
+    if (this.redirect[i]) return true;
     const ring = this.shards[i]!.req;
     return ring.canFit(size > ring.maxFrame ? REQ_HEADER : size);
   }
@@ -167,6 +168,13 @@ export class ShardSet {
     const ring = shard.req;
     const lens = lengthsScratch(starts, ends, idx, count);
     const size = requestSize(lens, count);
+    const sf = this.redirect[i];
+    if (sf !== null && sf !== undefined) {
+      const off = sf.reserve(size);
+      writeRequest(sf.u8, sf.i32, off, connId, seq, cmd, db, flags, src, starts, ends, idx, count);
+      sf.count++;
+      return true;
+    }
     if (size > ring.maxFrame) {
       const off = ring.reserve(REQ_HEADER);
       if (off < 0) return this.full(i);
@@ -234,12 +242,18 @@ export class ShardSet {
     }
   }
 
-  /** Release a parked cross-shard hold on shard i with its phase-2 writes. */
-  release(i: number, rel: HoldRelease): void {
-    this.shards[i]!.holdPort.postMessage(rel);
-    Atomics.store(this.ctl, holdWord(i), rel.txn);
+  /** Post a message to shard i, parked in a session (see control.ts SessionMessage). */
+  post(i: number, msg: SessionMessage): void {
+    this.shards[i]!.holdPort.postMessage(msg);
+    Atomics.add(this.ctl, holdWord(i), 1);
     Atomics.notify(this.ctl, holdWord(i));
   }
+
+  /**
+   * While set for a shard, send() appends frames here instead of to the ring: a session
+   * (MULTI/EXEC, cross-shard executor) runs ordinary dispatch code against parked shards.
+   */
+  readonly redirect: (SessionFrames | null)[] = [];
 
   control(i: number, msg: ControlMessage): void {
     this.shards[i]!.ctlPort.postMessage(msg);
@@ -332,4 +346,34 @@ function lengthsScratch(starts: Int32Array, ends: Int32Array, idx: Int32Array, c
   if (count > lensScratch.length) lensScratch = new Int32Array(Math.max(count, lensScratch.length * 2));
   for (let k = 0; k < count; k++) lensScratch[k] = ends[idx[k]!]! - starts[idx[k]!]!;
   return lensScratch;
+}
+
+/** Request frames collected for one parked shard (ShardSet.redirect), posted as one message. */
+export class SessionFrames {
+  u8 = new Uint8Array(4096);
+  i32 = new Int32Array(this.u8.buffer);
+  pos = 0;
+  count = 0;
+
+  reserve(size: number): number {
+    if (this.pos + size > this.u8.length) {
+      let n = this.u8.length * 2;
+      while (n < this.pos + size) n *= 2;
+      const u8 = new Uint8Array(n);
+      u8.set(this.u8.subarray(0, this.pos));
+      this.u8 = u8;
+      this.i32 = new Int32Array(u8.buffer);
+    }
+    const off = this.pos;
+    this.pos += size;
+    return off;
+  }
+
+  /** The collected frames as a message; the buffer starts over. */
+  take(): SessionMessage {
+    const msg: SessionMessage = { t: 'frames', buf: this.u8.slice(0, this.pos), count: this.count };
+    this.pos = 0;
+    this.count = 0;
+    return msg;
+  }
 }

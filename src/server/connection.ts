@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { RequestParser, type ParserLimits } from '../protocol/parser.ts';
 import { errorStats } from '../observability/error-stats.ts';
+import type { MultiState } from './transaction.ts';
 
 /**
  * A reply assembled from several shards' parts (MGET across shards, DEL k1 k2, KEYS, SCAN…).
@@ -9,7 +10,8 @@ import { errorStats } from '../observability/error-stats.ts';
 export interface Combiner {
   parts: (Buffer | null)[];
   remaining: number;
-  finish: (parts: (Buffer | null)[]) => Buffer;
+  /** null: the reply is not delivered now (a blocked client keeps waiting; see blocking.ts). */
+  finish: (parts: (Buffer | null)[]) => Buffer | null;
 }
 
 const BIG_REPLY = 256 * 1024;
@@ -50,6 +52,14 @@ export class Connection {
   blockedOnPause = false;
   closing = false;
   closed = false;
+  /** Waiting for an asynchronous command (EXEC, a blocked BLPOP…): later input waits too. */
+  parked = false;
+  /** MULTI state; null outside a transaction. */
+  multi: MultiState | null = null;
+  /** Shards holding this connection's WATCHes. */
+  readonly watchShards = new Set<number>();
+  /** Dispatching EXEC's queued commands (they run without blocking or CLIENT PAUSE). */
+  inExec = false;
   private nextSeq = 0;
   private nextWrite = 0;
   private readonly held = new Map<number, Buffer>();
@@ -77,6 +87,16 @@ export class Connection {
 
   takeSeq(): number {
     return this.nextSeq++;
+  }
+
+  /** The sequence number the next command will take. */
+  peekSeq(): number {
+    return this.nextSeq;
+  }
+
+  /** Rewind to `seq` (a parked connection re-running the command that owns it: blocking.ts). */
+  rewindSeq(seq: number): void {
+    this.nextSeq = seq;
   }
 
   /** Give back the sequence number of a command that could not be enqueued (it is retried). */
@@ -118,7 +138,7 @@ export class Connection {
     if (--c.remaining === 0) {
       this.combiners.delete(seq);
       const out = c.finish(c.parts);
-      this.reply(seq, out, 0, out.length);
+      if (out !== null) this.reply(seq, out, 0, out.length);
     }
     return true;
   }

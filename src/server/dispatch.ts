@@ -10,6 +10,7 @@ import { LocalContext } from './local.ts';
 import { crossShard } from './coordinator.ts';
 import { crossExec } from './cross-exec.ts';
 import { keyArgs } from './key-args.ts';
+import { queueCommand, queuesInMulti } from './transaction.ts';
 import { MonitorFeed } from './monitor.ts';
 import type { CommandStats } from '../observability/command-stats.ts';
 import { recordExec } from '../observability/exec-stats.ts';
@@ -43,7 +44,10 @@ export class Dispatcher {
     const starts = p.starts;
     const ends = p.ends;
     let spec = findCommand(buf, starts[0]!, ends[0]!);
-    if (spec === undefined) return this.fail(conn, unknownCommand(argStr(conn, 0), restArgs(conn, 1)));
+    if (spec === undefined) {
+      if (conn.multi !== null) conn.multi.aborted = true;
+      return this.fail(conn, unknownCommand(argStr(conn, 0), restArgs(conn, 1)));
+    }
     let base = 1;
     if (spec.subcommands !== null && argc >= 2) {
       const sub = spec.subcommands.get(buf.toString('latin1', starts[1]!, ends[1]!).toLowerCase());
@@ -51,11 +55,13 @@ export class Dispatcher {
         spec = sub;
         base = 2;
       } else if (spec.local === undefined || spec.name !== 'command') {
+        if (conn.multi !== null) conn.multi.aborted = true;
         return this.fail(conn, unknownSubcommand(argStr(conn, 1), spec.name));
       }
     }
     if (spec.arity > 0 ? argc !== spec.arity : argc < -spec.arity) {
       this.stats.rejected[spec.index]!++;
+      if (conn.multi !== null) conn.multi.aborted = true;
       return this.fail(conn, wrongArity(spec.name));
     }
     if (!conn.authenticated && !spec.noAuth) {
@@ -63,7 +69,15 @@ export class Dispatcher {
       return this.fail(conn, E.NOAUTH);
     }
     const srv = this.srv;
-    if (srv.pause.active && srv.pause.holds(spec)) {
+    if (conn.multi !== null && queuesInMulti(conn, spec)) {
+      if (spec.flags.includes('no_multi')) {
+        conn.multi.aborted = true;
+        return this.fail(conn, E.NOT_IN_TRANSACTION);
+      }
+      queueCommand(conn);
+      return true;
+    }
+    if (srv.pause.active && !conn.inExec && srv.pause.holds(spec)) {
       conn.blockedOnPause = true;
       return false;
     }
@@ -72,7 +86,19 @@ export class Dispatcher {
     }
     conn.lastCommand = spec.name;
     this.stats.calls[spec.index]!++;
+    if (spec.blocking && !conn.inExec)
+      return srv.blocking.dispatch(conn, spec, () => this.route(conn, spec, base));
+    return this.route(conn, spec, base);
+  }
 
+  /** Re-run the parser's command without counting it again (a blocked client's retry). */
+  reroute(conn: Connection): boolean {
+    const p = conn.parser;
+    const spec = findCommand(p.buf, p.starts[0]!, p.ends[0]!)!;
+    return this.route(conn, spec, 1);
+  }
+
+  private route(conn: Connection, spec: CommandSpec, base: number): boolean {
     switch (spec.route) {
       case 'local':
         return this.runLocal(conn, spec, base);

@@ -7,6 +7,9 @@ import { ShardSet } from '../router/shards.ts';
 import { StartupError } from '../util/errors.ts';
 import { Connection } from './connection.ts';
 import { COORDINATOR_CONN, Coordinator } from './coordinator.ts';
+import { Blocking } from './blocking.ts';
+import type { Session } from './session.ts';
+import { argvParser, setParser, unwatchAll } from './transaction.ts';
 import { Dispatcher } from './dispatch.ts';
 import { MonitorFeed } from './monitor.ts';
 import { admissionError, rejectClient } from './admission.ts';
@@ -54,6 +57,12 @@ export class Server {
   /** Slow commands executed on the main thread (shards keep their own). */
   readonly slowlog = new SlowLog();
   readonly coordinator: Coordinator;
+  readonly blocking = new Blocking(this);
+  /** Open sessions (EXEC, cross-shard commands) and the one whose commands are being dispatched. */
+  sessions = 0;
+  activeSession: Session | null = null;
+  /** notify-keyspace-events flags (for the cross-shard executor's scratch runs). */
+  notifyFlags = 0;
   readonly conns = new Map<number, Connection>();
   readonly startedAt = Date.now();
   /** Highest used_memory INFO has reported. */
@@ -233,7 +242,7 @@ export class Server {
   /** Parse and dispatch until input runs out, a ring is full, or the client is closing. */
   processInput(conn: Connection): void {
     const p = conn.parser;
-    while (!conn.blockedOnRing && !conn.blockedOnPause && !conn.closing) {
+    while (!conn.blockedOnRing && !conn.blockedOnPause && !conn.closing && !conn.parked) {
       const r = p.next();
       if (r === 0) break;
       if (r < 0) {
@@ -259,8 +268,42 @@ export class Server {
   /** Reply (from the coordinator or a deferred handler) for `seq` of `conn`, if still connected. */
   deliver(conn: Connection, seq: number, reply: Buffer): void {
     if (conn.closed) return;
-    conn.reply(seq, reply, 0, reply.length);
+    if (conn.combiners.size === 0 || !conn.part(seq, 0, reply, 0, reply.length))
+      conn.reply(seq, reply, 0, reply.length);
     this.flush(conn);
+  }
+
+  /** Stop processing the connection's input until unpark() (EXEC, blocked commands). */
+  park(conn: Connection): void {
+    conn.parked = true;
+  }
+
+  unpark(conn: Connection): void {
+    if (!conn.parked) return;
+    conn.parked = false;
+    if (conn.closed) return;
+    this.processInput(conn);
+    this.flush(conn);
+    this.schedulePublish();
+    if (!conn.blockedOnRing && !conn.blockedOnPause && !conn.blockedOnWrite && !conn.parked)
+      conn.socket.resume();
+  }
+
+  /** Route `argv` again for a parked connection under sequence number `seq` (blocked clients' retries). */
+  redispatch(conn: Connection, argv: Buffer[], seq: number): boolean {
+    const real = conn.parser;
+    setParser(conn, argvParser(argv));
+    conn.rewindSeq(seq);
+    try {
+      return this.dispatcher.reroute(conn);
+    } finally {
+      setParser(conn, real);
+    }
+  }
+
+  /** Keyspace notifications produced on main (the cross-shard executor's scratch runs). */
+  keyspaceEvents(events: (number | string | Uint8Array)[]): void {
+    void events;
   }
 
   closeAfterReply(conn: Connection): void {
@@ -363,6 +406,8 @@ export class Server {
     this.ringBlocked.delete(conn);
     this.pause.held.delete(conn);
     this.monitor.clients.delete(conn);
+    this.blocking.remove(conn);
+    unwatchAll(this, conn);
     conn.combiners.clear();
   }
 

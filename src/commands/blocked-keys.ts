@@ -1,0 +1,39 @@
+import type { ShardContext } from './types.ts';
+
+/**
+ * Shard side of blocking commands (BLPOP, BZPOPMIN…): keys that blocked clients wait on. The
+ * main thread registers a key (OP_BLOCK) after a blocking command found nothing; the first
+ * change to it queues the key as ready (once: main registers again if its clients still wait),
+ * and the shard reports ready keys in a reply frame (READY_SEQ) after the command, so main
+ * retries the waiters in FIFO order right behind the write that fed them.
+ */
+const blocked = new Map<string, true>();
+export const ready: (number | Uint8Array)[] = [];
+export const blockState = { active: false };
+
+function id(db: number, u8: Uint8Array, off: number, len: number): string {
+  return db + ':' + Buffer.from(u8.buffer, u8.byteOffset + off, len).toString('latin1');
+}
+
+/** OP_BLOCK: args are keys (db of the frame). An existing key is ready at once (a race with a push). */
+export function blockKeys(c: ShardContext): void {
+  const { req, ks } = c;
+  for (let i = 0; i < req.argc; i++) {
+    if (ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!) !== 0) {
+      ready.push(req.db, req.copy(i));
+      continue;
+    }
+    blocked.set(id(req.db, req.u8, req.off[i]!, req.len[i]!), true);
+  }
+  blockState.active = blocked.size > 0;
+  c.out.ok();
+}
+
+/** A key was written: if clients wait on it, queue it as ready. */
+export function keyWritten(db: number, u8: Uint8Array, off: number, len: number): void {
+  const k = id(db, u8, off, len);
+  if (blocked.delete(k)) {
+    ready.push(db, u8.slice(off, off + len));
+    blockState.active = blocked.size > 0;
+  }
+}

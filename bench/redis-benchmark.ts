@@ -39,6 +39,20 @@ const ROWS: Row[] = [
   { name: 'GET 3B P16', args: [...base, '-n', String(N_P16), '-d', '3', '-P', '16', '-t', 'get'] },
   { name: 'INCR P1', args: [...base, '-n', String(N_P1), '-t', 'incr'] },
   { name: 'MSET10 P1', args: [...base, '-n', String(N_P1 / 2), '-t', 'mset'] },
+  // Data types (issue 3): each at pipeline 1 and 16. LRANGE_100 prefills its list itself.
+  ...['lpush', 'lpop', 'sadd', 'hset', 'zadd', 'lrange_100', 'mset', 'mget'].flatMap((t) =>
+    [1, 16].map((p) => ({
+      name: `${t.toUpperCase()} P${p}`,
+      args: [
+        ...base,
+        '-n',
+        String((p === 1 ? N_P1 : N_P16) / (t === 'lrange_100' ? 10 : 1)),
+        '-P',
+        String(p),
+        ...(t === 'mget' ? [`MGET${' key:__rand_int__'.repeat(10)}`] : ['-d', '3', '-t', t]),
+      ],
+    })),
+  ),
 ].filter((r) => opts.only === '' || new RegExp(opts.only).test(r.name));
 
 async function bench(port: number, args: string[]): Promise<number> {

@@ -167,6 +167,8 @@ export class Blocking {
     w.retrying = true;
     this.intercept(w);
     const ok = this.srv.redispatch(w.conn, w.argv, w.seq);
+    // The waiting command keeps owning w.seq whether or not the retry could be enqueued.
+    w.conn.rewindSeq(w.seq + 1);
     if (!ok) {
       w.conn.combiners.delete(w.seq);
       w.retrying = false;

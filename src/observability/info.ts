@@ -44,7 +44,7 @@ const server: Section = (srv) => {
 const clients: Section = (srv) => [
   ['connected_clients', srv.conns.size],
   ['maxclients', srv.config.get('maxclients')],
-  ['blocked_clients', 0],
+  ['blocked_clients', srv.blocking.blockedClients],
   ['tracking_clients', 0],
 ];
 

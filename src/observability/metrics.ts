@@ -297,9 +297,9 @@ export function createMetrics(srv: Server): Metrics {
   );
   gauge(
     'blocked_clients',
-    'Clients blocked in a blocking command. Always 0 for now: there are no blocking commands yet.',
+    'Clients blocked in a blocking command (BLPOP, BZPOPMIN…) waiting for data.',
     [],
-    one(() => 0),
+    one(() => srv.blocking.blockedClients),
   );
   counter(
     'net_input_bytes_total',

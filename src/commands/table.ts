@@ -1,8 +1,10 @@
 import catalogJson from './catalog.json' with { type: 'json' };
 import { counterCommands } from './counters.ts';
 import { debugCommands } from './debug.ts';
+import { hashCommands } from './hashes.ts';
 import { keyCommands } from './keys.ts';
 import { memoryCommands } from './memory.ts';
+import { setCommands } from './sets.ts';
 import { stringCommands } from './strings.ts';
 import { slowlogCommands } from './slowlog.ts';
 import type { CatalogEntry, CommandDef, CommandSpec } from './types.ts';
@@ -81,6 +83,8 @@ const defs: CommandDef[] = [
   ...memoryCommands,
   ...debugCommands,
   ...slowlogCommands,
+  ...hashCommands,
+  ...setCommands,
   ...LOCAL_COMMANDS.map((name): CommandDef => ({ name, route: 'local' })),
 ];
 

@@ -69,3 +69,21 @@ export function unknownSubcommand(sub: string, cmd: string): string {
 function clip(s: string): string {
   return s.length > 128 ? s.slice(0, 128) : s;
 }
+
+/** Errors of the hash and set commands (t_hash.c, t_set.c). */
+export const E_HS = {
+  HASH_NOT_INTEGER: 'ERR hash value is not an integer',
+  HASH_NOT_FLOAT: 'ERR hash value is not a float',
+  INCR_NAN_OR_INF: 'ERR value is NaN or Infinity',
+  MUST_BE_POSITIVE: 'ERR value is out of range, must be positive',
+  OUT_OF_RANGE: 'ERR value is out of range',
+  NUMKEYS: 'ERR numkeys should be greater than 0',
+  NUMKEYS_ARGS: "ERR Number of keys can't be greater than number of args",
+  LIMIT_NEGATIVE: "ERR LIMIT can't be negative",
+} as const;
+
+/**
+ * Tessera's own: a random-member reply (HRANDFIELD/SRANDMEMBER with a huge negative COUNT) that
+ * would exceed proto-max-bulk-len. Redis would build it until the client or the server dies.
+ */
+export const REPLY_TOO_LARGE = 'ERR reply would exceed proto-max-bulk-len, use a smaller COUNT';

@@ -1,0 +1,320 @@
+/**
+ * The hash type, with Redis 7.0's two encodings:
+ *  - listpack: while there are at most 512 fields (hash-max-listpack-entries) and every field and value is at most
+ *    64 bytes (hash-max-listpack-value),
+ *    all pairs live in ONE packed Uint8Array, [len:u8][bytes] per entry, field then value, in
+ *    insertion order (so HGETALL order matches Redis's listpack). Lookups scan it, as Redis does.
+ *  - hashtable: a Map from field to slot plus parallel field/value arrays of latin1 strings. The
+ *    arrays give O(1) random picks (HRANDFIELD) and a scan cursor that survives deletions
+ *    (deletes swap the last slot in, see scanFrom).
+ * Conversion is one-way, as in Redis (hashTypeConvert never goes back).
+ */
+import { OVERHEAD, registerType, type StoreObject } from '../object.ts';
+import { TYPE_HASH } from '../record.ts';
+import { latin1, latin1Bytes, strCost, writeLatin1 } from './latin1.ts';
+
+export const HASH_MAX_LISTPACK_ENTRIES = 512;
+export const HASH_MAX_LISTPACK_VALUE = 64;
+
+/** Where an entry's bytes are: valid until the hash changes (or the next Ref of that parity). */
+export interface Ref {
+  buf: Uint8Array;
+  off: number;
+  len: number;
+}
+
+export const newRef = (): Ref => ({ buf: EMPTY, off: 0, len: 0 });
+
+const EMPTY = new Uint8Array(0);
+/** Listpack entry offsets of the hash that last asked (entry k = field k/2 or its value). */
+let offs = new Int32Array(2 * (HASH_MAX_LISTPACK_ENTRIES + 1));
+/** Which hash state `offs` describes: versions are unique across all hashes (see `version`). */
+let offsVersion = -1;
+let versions = 0;
+/** Table-mode entries are copied here to hand out Refs: [0] for fields, [1] for values. */
+const scratch = [Buffer.alloc(256), Buffer.alloc(256)];
+
+export class HashObject implements StoreObject {
+  readonly type = TYPE_HASH;
+  size = 0;
+  private lp: Uint8Array = EMPTY;
+  private used = 0;
+  /** A fresh shard-wide number after every change (invalidates the shared offsets table). */
+  private version = ++versions;
+  private index: Map<string, number> | null = null;
+  private fields: string[] = [];
+  private values: string[] = [];
+  /** Heap bytes of the table's strings, kept current so bytes() is O(1). */
+  private strBytes = 0;
+
+  encoding(): string {
+    return this.index === null ? 'listpack' : 'hashtable';
+  }
+
+  isListpack(): boolean {
+    return this.index === null;
+  }
+
+  bytes(): number {
+    if (this.index === null)
+      return OVERHEAD.object + (this.lp.length > 0 ? OVERHEAD.buffer + this.lp.length : 0);
+    return OVERHEAD.object + this.size * (OVERHEAD.mapEntry + 2 * OVERHEAD.slot) + this.strBytes;
+  }
+
+  /** Redis hashTypeConvert(o, OBJ_ENCODING_HT). */
+  convert(): void {
+    if (this.index !== null) return;
+    const index = new Map<string, number>();
+    const fields: string[] = [];
+    const values: string[] = [];
+    let bytes = 0;
+    const lp = this.lp;
+    for (let p = 0; p < this.used;) {
+      const fl = lp[p]!;
+      const f = latin1(lp, p + 1, fl);
+      p += 1 + fl;
+      const vl = lp[p]!;
+      const v = latin1(lp, p + 1, vl);
+      p += 1 + vl;
+      index.set(f, fields.length);
+      fields.push(f);
+      values.push(v);
+      bytes += strCost(fl) + strCost(vl);
+    }
+    this.index = index;
+    this.fields = fields;
+    this.values = values;
+    this.strBytes = bytes;
+    this.lp = EMPTY;
+    this.used = 0;
+    this.version = ++versions;
+  }
+
+  /** Listpack offset of the field entry equal to u8[off, off+len), or -1. */
+  private findLp(u8: Uint8Array, off: number, len: number): number {
+    const lp = this.lp;
+    const end = this.used;
+    for (let p = 0; p < end;) {
+      const fl = lp[p]!;
+      if (fl === len) {
+        let k = 0;
+        while (k < len && lp[p + 1 + k] === u8[off + k]) k++;
+        if (k === len) return p;
+      }
+      p += 1 + fl;
+      p += 1 + lp[p]!;
+    }
+    return -1;
+  }
+
+  /** Points `r` at the value of the field; false when there is no such field. */
+  get(u8: Uint8Array, off: number, len: number, r: Ref): boolean {
+    if (this.index === null) {
+      const p = this.findLp(u8, off, len);
+      if (p < 0) return false;
+      const q = p + 1 + len;
+      r.buf = this.lp;
+      r.off = q + 1;
+      r.len = this.lp[q]!;
+      return true;
+    }
+    const i = this.index.get(latin1(u8, off, len));
+    if (i === undefined) return false;
+    this.tableRef(this.values[i]!, 1, r);
+    return true;
+  }
+
+  has(u8: Uint8Array, off: number, len: number): boolean {
+    if (this.index === null) return this.findLp(u8, off, len) >= 0;
+    return this.index.has(latin1(u8, off, len));
+  }
+
+  /**
+   * Redis hashTypeSet: insert or overwrite, converting to a hashtable first when the field or
+   * value is too long for a listpack and after the insert that passes 512 fields. Returns true
+   * when the field is new.
+   */
+  set(fu8: Uint8Array, foff: number, flen: number, vu8: Uint8Array, voff: number, vlen: number): boolean {
+    if (this.index === null && (flen > HASH_MAX_LISTPACK_VALUE || vlen > HASH_MAX_LISTPACK_VALUE))
+      this.convert();
+    this.version = ++versions;
+    if (this.index === null) {
+      const p = this.findLp(fu8, foff, flen);
+      if (p >= 0) {
+        this.replaceLp(p + 1 + flen, vu8, voff, vlen);
+        return false;
+      }
+      this.ensure(2 + flen + vlen);
+      const lp = this.lp;
+      let w = this.used;
+      lp[w++] = flen;
+      lp.set(fu8.subarray(foff, foff + flen), w);
+      w += flen;
+      lp[w++] = vlen;
+      lp.set(vu8.subarray(voff, voff + vlen), w);
+      this.used = w + vlen;
+      this.size++;
+      if (this.size > HASH_MAX_LISTPACK_ENTRIES) this.convert();
+      return true;
+    }
+    const f = latin1(fu8, foff, flen);
+    const v = latin1(vu8, voff, vlen);
+    const i = this.index.get(f);
+    if (i !== undefined) {
+      this.strBytes += strCost(vlen) - strCost(this.values[i]!.length);
+      this.values[i] = v;
+      return false;
+    }
+    this.index.set(f, this.fields.length);
+    this.fields.push(f);
+    this.values.push(v);
+    this.strBytes += strCost(flen) + strCost(vlen);
+    this.size++;
+    return true;
+  }
+
+  /** Replaces the value entry at listpack offset q. */
+  private replaceLp(q: number, vu8: Uint8Array, voff: number, vlen: number): void {
+    const old = this.lp[q]!;
+    if (vlen !== old) {
+      const delta = vlen - old;
+      if (delta > 0) this.ensure(delta);
+      const lp = this.lp;
+      lp.copyWithin(q + 1 + vlen, q + 1 + old, this.used);
+      this.used += delta;
+    }
+    this.lp[q] = vlen;
+    this.lp.set(vu8.subarray(voff, voff + vlen), q + 1);
+  }
+
+  /** Room for `need` more listpack bytes: grows by half, like a realloc'd blob would. */
+  private ensure(need: number): void {
+    if (this.used + need <= this.lp.length) return;
+    const cap = Math.max(this.used + need, (this.lp.length * 3) >> 1, 32);
+    const next = new Uint8Array(cap);
+    next.set(this.lp.subarray(0, this.used));
+    this.lp = next;
+  }
+
+  /** Removes the field; true when it was there. */
+  delete(u8: Uint8Array, off: number, len: number): boolean {
+    if (this.index === null) {
+      const p = this.findLp(u8, off, len);
+      if (p < 0) return false;
+      const q = p + 1 + len;
+      const end = q + 1 + this.lp[q]!;
+      this.lp.copyWithin(p, end, this.used);
+      this.used -= end - p;
+      this.size--;
+      this.version = ++versions;
+      // Give back a blob that became mostly empty (Redis's listpack shrinks with every delete).
+      if (this.lp.length > 64 && this.used < this.lp.length >> 2) {
+        this.lp = this.lp.slice(0, Math.max(32, this.used * 2));
+      }
+      return true;
+    }
+    const f = latin1(u8, off, len);
+    const i = this.index.get(f);
+    if (i === undefined) return false;
+    this.strBytes -= strCost(len) + strCost(this.values[i]!.length);
+    this.index.delete(f);
+    const lastF = this.fields.pop()!;
+    const lastV = this.values.pop()!;
+    if (i < this.fields.length) {
+      this.fields[i] = lastF;
+      this.values[i] = lastV;
+      this.index.set(lastF, i);
+    }
+    this.size--;
+    this.version = ++versions;
+    return true;
+  }
+
+  /** Points `r` at field i (0 ≤ i < size, in iteration order). */
+  field(i: number, r: Ref): void {
+    this.entry(2 * i, r);
+  }
+
+  /** Points `r` at the value of field i. */
+  value(i: number, r: Ref): void {
+    this.entry(2 * i + 1, r);
+  }
+
+  private entry(k: number, r: Ref): void {
+    if (this.index === null) {
+      if (offsVersion !== this.version) this.buildOffsets();
+      const p = offs[k]!;
+      r.buf = this.lp;
+      r.off = p + 1;
+      r.len = this.lp[p]!;
+      return;
+    }
+    const i = k >> 1;
+    this.tableRef((k & 1) === 0 ? this.fields[i]! : this.values[i]!, k & 1, r);
+  }
+
+  private buildOffsets(): void {
+    if (offs.length < 2 * this.size) offs = new Int32Array(2 * this.size);
+    const lp = this.lp;
+    let k = 0;
+    for (let p = 0; p < this.used; p += 1 + lp[p]!) offs[k++] = p;
+    offsVersion = this.version;
+  }
+
+  private tableRef(s: string, which: number, r: Ref): void {
+    let buf = scratch[which]!;
+    if (buf.length < s.length) buf = scratch[which] = Buffer.alloc(s.length * 2);
+    writeLatin1(buf, 0, s);
+    r.buf = buf;
+    r.off = 0;
+    r.len = s.length;
+  }
+
+  /** A uniformly random field index (the hash is not empty). */
+  randomIndex(): number {
+    return Math.floor(Math.random() * this.size);
+  }
+
+  clone(): HashObject {
+    const h = new HashObject();
+    h.size = this.size;
+    if (this.index === null) {
+      h.lp = this.lp.slice(0, this.used);
+      h.used = this.used;
+    } else {
+      h.index = new Map(this.index);
+      h.fields = this.fields.slice();
+      h.values = this.values.slice();
+      h.strBytes = this.strBytes;
+    }
+    return h;
+  }
+
+  dump(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    if (this.index === null) {
+      const lp = this.lp;
+      for (let p = 0; p < this.used; p += 1 + lp[p]!) out.push(lp.slice(p + 1, p + 1 + lp[p]!));
+      return out;
+    }
+    for (let i = 0; i < this.size; i++) out.push(latin1Bytes(this.fields[i]!), latin1Bytes(this.values[i]!));
+    return out;
+  }
+}
+
+/**
+ * Rebuilds a hash from dump(): the encoding follows from the contents, as when Redis loads an
+ * RDB (so a hashtable that shrank back under the limits comes back as a listpack).
+ */
+export function restoreHash(items: Uint8Array[]): HashObject {
+  const h = new HashObject();
+  if (items.length / 2 > HASH_MAX_LISTPACK_ENTRIES) h.convert();
+  for (let i = 0; i + 1 < items.length; i += 2) {
+    const f = items[i]!;
+    const v = items[i + 1]!;
+    h.set(f, 0, f.length, v, 0, v.length);
+  }
+  return h;
+}
+
+registerType(TYPE_HASH, restoreHash);

@@ -1,7 +1,9 @@
 import catalogJson from './catalog.json' with { type: 'json' };
+import { bitmapCommands } from './bitmaps.ts';
 import { counterCommands } from './counters.ts';
 import { debugCommands } from './debug.ts';
 import { hashCommands } from './hashes.ts';
+import { hyperloglogCommands } from './hyperloglog.ts';
 import { keyCommands } from './keys.ts';
 import { memoryCommands } from './memory.ts';
 import { setCommands } from './sets.ts';
@@ -85,6 +87,8 @@ const defs: CommandDef[] = [
   ...slowlogCommands,
   ...hashCommands,
   ...setCommands,
+  ...bitmapCommands,
+  ...hyperloglogCommands,
   ...LOCAL_COMMANDS.map((name): CommandDef => ({ name, route: 'local' })),
 ];
 

@@ -31,6 +31,17 @@ export const E = {
   EXPIRE_NX_XX: 'ERR NX and XX, GT or LT options at the same time are not compatible',
   EXPIRE_GT_LT: 'ERR GT and LT options at the same time are not compatible',
   SHUTDOWN_NOSAVE_SAVE: 'ERR syntax error',
+  BIT_OFFSET: 'ERR bit offset is not an integer or out of range',
+  BIT_VALUE: 'ERR bit is not an integer or out of range',
+  BITPOS_BIT: 'ERR The bit argument must be 1 or 0.',
+  BITOP_NOT: 'ERR BITOP NOT must be called with a single source key.',
+  BITFIELD_TYPE:
+    'ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.',
+  BITFIELD_OVERFLOW: 'ERR Invalid OVERFLOW type specified',
+  BITFIELD_RO: 'ERR BITFIELD_RO only supports the GET subcommand',
+  HLL_WRONGTYPE: 'WRONGTYPE Key is not a valid HyperLogLog string value.',
+  HLL_CORRUPT: 'INVALIDOBJ Corrupted HLL object detected',
+  SORT_SCORES: "ERR One or more scores can't be converted into double",
   PROTECTED_MODE:
     "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a Bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.",
 } as const;

@@ -143,6 +143,7 @@ t.test('HashObject conversion points are exactly 512 entries and 64 bytes', asyn
   t.equal(v.encoding(), 'hashtable', 'a 65-byte value does not');
   const r = restoreHash([b('k'), b('v')]);
   t.equal(r.encoding(), 'listpack');
+  t.equal(restoreHash([b('k'), b('v')], 'hashtable').encoding(), 'hashtable', 'a source encoding is kept');
 });
 
 /** Members: canonical ints of every intset width, non-canonical ints, and strings. */
@@ -240,6 +241,7 @@ t.test('SetObject conversion points and random picks', async (t) => {
   t.equal(str.encoding(), 'hashtable', 'a set created from a string member is a hashtable');
   const r = restoreSet([b('1'), b('2')]);
   t.equal(r.encoding(), 'intset');
+  t.equal(restoreSet([b('1')], 'hashtable').encoding(), 'hashtable', 'a source encoding is kept');
   const seen = new Set<number>();
   for (let k = 0; k < 2000; k++) {
     const i = r.randomIndex();

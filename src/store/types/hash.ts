@@ -34,6 +34,11 @@ let versions = 0;
 /** Table-mode entries are copied here to hand out Refs: [0] for fields, [1] for values. */
 const scratch = [Buffer.alloc(256), Buffer.alloc(256)];
 
+/** Entries are at most 64 bytes: a byte loop beats creating a subarray for a native copy. */
+function copyBytes(src: Uint8Array, off: number, len: number, dst: Uint8Array, at: number): void {
+  for (let i = 0; i < len; i++) dst[at + i] = src[off + i]!;
+}
+
 export class HashObject implements StoreObject {
   readonly type = TYPE_HASH;
   size = 0;
@@ -148,10 +153,10 @@ export class HashObject implements StoreObject {
       const lp = this.lp;
       let w = this.used;
       lp[w++] = flen;
-      lp.set(fu8.subarray(foff, foff + flen), w);
+      copyBytes(fu8, foff, flen, lp, w);
       w += flen;
       lp[w++] = vlen;
-      lp.set(vu8.subarray(voff, voff + vlen), w);
+      copyBytes(vu8, voff, vlen, lp, w);
       this.used = w + vlen;
       this.size++;
       if (this.size > HASH_MAX_LISTPACK_ENTRIES) this.convert();
@@ -184,7 +189,7 @@ export class HashObject implements StoreObject {
       this.used += delta;
     }
     this.lp[q] = vlen;
-    this.lp.set(vu8.subarray(voff, voff + vlen), q + 1);
+    copyBytes(vu8, voff, vlen, this.lp, q + 1);
   }
 
   /** Room for `need` more listpack bytes: grows by half, like a realloc'd blob would. */
@@ -303,12 +308,13 @@ export class HashObject implements StoreObject {
 }
 
 /**
- * Rebuilds a hash from dump(): the encoding follows from the contents, as when Redis loads an
- * RDB (so a hashtable that shrank back under the limits comes back as a listpack).
+ * Rebuilds a hash from dump(). Without an `encoding` the encoding follows from the contents, as
+ * when Redis loads an RDB; with the source's encoding() a hashtable stays one (conversion is
+ * one-way in Redis, so a copy moved between shards must not turn back into a listpack).
  */
-export function restoreHash(items: Uint8Array[]): HashObject {
+export function restoreHash(items: Uint8Array[], encoding?: string): HashObject {
   const h = new HashObject();
-  if (items.length / 2 > HASH_MAX_LISTPACK_ENTRIES) h.convert();
+  if (encoding === 'hashtable' || items.length / 2 > HASH_MAX_LISTPACK_ENTRIES) h.convert();
   for (let i = 0; i + 1 < items.length; i += 2) {
     const f = items[i]!;
     const v = items[i + 1]!;

@@ -244,10 +244,13 @@ export function createSet(first: Member): SetObject {
   return s;
 }
 
-/** Rebuilds a set from dump(); the encoding follows from the contents, as on an RDB load. */
-export function restoreSet(items: Uint8Array[]): SetObject {
+/**
+ * Rebuilds a set from dump(): the encoding follows from the contents (as on an RDB load), or a
+ * hashtable stays one when the source's encoding() is given (see restoreHash).
+ */
+export function restoreSet(items: Uint8Array[], encoding?: string): SetObject {
   const s = new SetObject();
-  if (items.length > SET_MAX_INTSET_ENTRIES) s.convert();
+  if (encoding === 'hashtable' || items.length > SET_MAX_INTSET_ENTRIES) s.convert();
   for (const it of items) s.add(memberOf(it, 0, it.length));
   return s;
 }

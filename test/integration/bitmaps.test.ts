@@ -360,7 +360,8 @@ t.test('keyspace events: setbit only when something changed, BITOP set/del', asy
   ];
   const [te, re] = [await keyEvents(tes.port, cmds, '{b}end'), await keyEvents(red.port, cmds, '{b}end')];
   if (!te.includes('set {b}end')) {
-    t.skip(`keyspace notifications are not delivered by this build yet (got ${JSON.stringify(te)})`);
+    const why = `keyspace notifications are not delivered by this build yet (got ${JSON.stringify(te)})`;
+    t.ok(true, why, { skip: why });
     return;
   }
   t.same(te, re);

@@ -216,7 +216,8 @@ t.test('keyspace events: pfadd for PFADD and PFMERGE, none for PFCOUNT', async (
   ];
   const [te, re] = [await keyEvents(tes.port, cmds, '{h}end'), await keyEvents(red.port, cmds, '{h}end')];
   if (!te.includes('set {h}end')) {
-    t.skip(`keyspace notifications are not delivered by this build yet (got ${JSON.stringify(te)})`);
+    const why = `keyspace notifications are not delivered by this build yet (got ${JSON.stringify(te)})`;
+    t.ok(true, why, { skip: why });
     return;
   }
   t.same(te, re);

@@ -48,6 +48,7 @@ import {
   sampleLatency,
 } from '../src/observability/latency-monitor.ts';
 import { SlowLog } from '../src/observability/slowlog.ts';
+import { MemoryGuard } from '../src/commands/memory-guard.ts';
 
 interface ShardInit {
   shardId: number;
@@ -99,6 +100,8 @@ let running = true;
 let ops = 0;
 let lastStats = 0;
 const park = new Int32Array(new SharedArrayBuffer(4));
+/** maxmemory: eviction before commands, -OOM, lazy freeing and compaction in the loop. */
+const memory = new MemoryGuard(ctx, stats);
 
 function execute(): void {
   out.reset();
@@ -107,7 +110,7 @@ function execute(): void {
   const t0 = performance.now();
   try {
     if (view.cmd >= OP_BASE_INTERNAL) internal();
-    else TABLE[view.cmd]!.shard!(ctx);
+    else if (memory.admit(view.cmd)) TABLE[view.cmd]!.shard!(ctx);
   } catch (err) {
     out.reset();
     out.error(`ERR internal error in shard ${init.shardId}: ${(err as Error).message}`);
@@ -282,7 +285,8 @@ function publishStats(): void {
   stats[S.ST_EXPIRES] = expires;
   stats[S.ST_MEMORY] = ks.memoryBytes();
   stats[S.ST_ARENA_USED] = ks.arena.usedBytes;
-  stats[S.ST_INDEX_BYTES] = ks.memoryBytes() - ks.arena.allocatedBytes;
+  stats[S.ST_INDEX_BYTES] = ks.indexBytes();
+  memory.publish();
   stats[S.ST_OPS] = ops;
   stats[S.ST_HITS] = ks.hits;
   stats[S.ST_MISSES] = ks.misses;
@@ -296,6 +300,7 @@ function control(): void {
     const m = msg.message as ControlMessage;
     if (m.type === 'stop') running = false;
     else if (m.type === 'config') {
+      if (memory.configure(m.name, m.value)) continue;
       if (m.name === 'proto-max-bulk-len') ctx.maxBulkLen = m.value as number;
       else if (m.name === 'active-expire-budget-ms') expireBudgetMs = m.value as number;
       else if (m.name === 'slowlog-log-slower-than') slowlog.threshold = m.value as number;
@@ -337,6 +342,7 @@ while (running) {
   ks.now = Date.now();
   const n = drain();
   activeExpire();
+  const busy = memory.tick(n === 0);
   if (ks.now - lastStats >= 100 || n === 0) {
     publishStats();
     lastStats = ks.now;
@@ -348,7 +354,7 @@ while (running) {
     ks.housekeep();
     collectDropped();
     const wait = Math.min(100, ks.wheel.msUntilNextDue(Date.now()));
-    if (wait > 0) req.sleep(seen, wait);
+    if (wait > 0 && !busy) req.sleep(seen, wait);
   }
 }
 publishStats();

@@ -6,12 +6,12 @@ import {
   ENC_NO_INT,
   ENCODING,
   KEY_OFF,
-  LFU,
   LRU,
   TYPE_NAMES,
   TYPE_STRING,
 } from '../store/record.ts';
 import { globMatch } from '../util/glob.ts';
+import { memoryConfig } from '../store/memory-config.ts';
 import { parseCopyOptions } from './copy-options.ts';
 import { argInt } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
@@ -277,9 +277,14 @@ function flushMode(c: ShardContext): boolean {
   return false;
 }
 
+/** ASYNC, or neither SYNC nor ASYNC with lazyfree-lazy-user-flush yes (after flushMode). */
+function lazyFlush(c: ShardContext): boolean {
+  return c.req.argc === 1 ? c.req.is(0, 'ASYNC') : memoryConfig.lazyUserFlush;
+}
+
 function flushdb(c: ShardContext): void {
   if (!flushMode(c)) return;
-  c.ks.flushDb(c.req.db);
+  c.ks.flushDb(c.req.db, lazyFlush(c));
   touchDb(c.req.db);
   c.out.ok();
 }
@@ -317,6 +322,7 @@ function objectIdletime(c: ShardContext): void {
   const { ks } = c;
   const h = lookup(c, 0);
   if (h === 0) return c.out.nullBulk();
+  if (ks.lfu) return c.out.error(E.LFU_SELECTED);
   const lru = ks.arena.i32(h)[(ks.arena.base(h) + LRU) >> 2]!;
   c.out.integer(Math.max(0, ((ks.now / 1000) | 0) - lru));
 }
@@ -324,11 +330,9 @@ function objectIdletime(c: ShardContext): void {
 function objectFreq(c: ShardContext): void {
   const h = lookup(c, 0);
   if (h === 0) return c.out.nullBulk();
-  // Frequency is tracked only under an LFU policy, which arrives with eviction.
-  void LFU;
-  c.out.error(
-    'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
-  );
+  // The counter is tracked only under an LFU policy (the header's LRU field holds its minute).
+  if (!c.ks.lfu) return c.out.error(E.LFU_NOT_SELECTED);
+  c.out.integer(c.ks.frequency(h));
 }
 
 function objectRefcount(c: ShardContext): void {

@@ -18,6 +18,16 @@ export type LogLevelName =
   | 'fatal'
   | 'silent';
 
+export type MaxmemoryPolicy =
+  | 'volatile-lru'
+  | 'volatile-lfu'
+  | 'volatile-random'
+  | 'volatile-ttl'
+  | 'allkeys-lru'
+  | 'allkeys-lfu'
+  | 'allkeys-random'
+  | 'noeviction';
+
 /** Every parameter with its runtime type. Byte sizes are plain integers once parsed. */
 export interface ConfigValues {
   bind: readonly string[];
@@ -43,6 +53,16 @@ export interface ConfigValues {
   'enable-debug-command': 'no' | 'yes' | 'local';
   'metrics-port': number;
   'metrics-bind': string;
+  maxmemory: number;
+  'maxmemory-policy': MaxmemoryPolicy;
+  'maxmemory-samples': number;
+  'lfu-log-factor': number;
+  'lfu-decay-time': number;
+  'lazyfree-lazy-eviction': boolean;
+  'lazyfree-lazy-expire': boolean;
+  'lazyfree-lazy-server-del': boolean;
+  'lazyfree-lazy-user-del': boolean;
+  'lazyfree-lazy-user-flush': boolean;
   'shutdown-timeout': number;
 }
 
@@ -102,6 +122,16 @@ const TABLE: { readonly [K in ParamName]: TableRow<K> } = {
   'enable-debug-command': { type: 'enum', mutable: false },
   'metrics-port': { type: 'int', mutable: false },
   'metrics-bind': { type: 'string', mutable: false },
+  maxmemory: { type: 'bytes', mutable: true },
+  'maxmemory-policy': { type: 'enum', mutable: true },
+  'maxmemory-samples': { type: 'int', mutable: true },
+  'lfu-log-factor': { type: 'int', mutable: true },
+  'lfu-decay-time': { type: 'int', mutable: true },
+  'lazyfree-lazy-eviction': { type: 'bool', mutable: true },
+  'lazyfree-lazy-expire': { type: 'bool', mutable: true },
+  'lazyfree-lazy-server-del': { type: 'bool', mutable: true },
+  'lazyfree-lazy-user-del': { type: 'bool', mutable: true },
+  'lazyfree-lazy-user-flush': { type: 'bool', mutable: true },
   'shutdown-timeout': { type: 'int', mutable: true },
 };
 

@@ -58,10 +58,23 @@ function human(n: number): string {
   return i === 0 ? `${n}B` : `${n.toFixed(2)}${units[i]}`;
 }
 
+/** INFO used_memory: every shard's live data (Keyspace.memoryBytes), the figure maxmemory limits. */
+export function usedMemory(srv: Server): number {
+  return shardSum(srv, S.ST_MEMORY);
+}
+
+/**
+ * used_memory counts what the data uses (live arena chunks, index tables, values of other
+ * types), like Redis's zmalloc total; allocator_active what the shards hold for it (arena
+ * pages, pooled empty pages included); RSS the whole process (V8 heaps, rings, code).
+ * mem_fragmentation_ratio is RSS / used_memory, as in Redis: with little data it is large
+ * because of the fixed baseline, not because of fragmentation.
+ */
 const memory: Section = (srv) => {
-  const used = shardSum(srv, S.ST_MEMORY);
+  const used = usedMemory(srv);
   const mu = process.memoryUsage();
   srv.peakMemory = Math.max(srv.peakMemory, used);
+  const max = srv.config.get('maxmemory');
   return [
     ['used_memory', used],
     ['used_memory_human', human(used)],
@@ -69,16 +82,18 @@ const memory: Section = (srv) => {
     ['used_memory_rss_human', human(mu.rss)],
     ['used_memory_peak', srv.peakMemory],
     ['used_memory_peak_human', human(srv.peakMemory)],
+    ['used_memory_peak_perc', `${srv.peakMemory > 0 ? ((used * 100) / srv.peakMemory).toFixed(2) : '0.00'}%`],
     ['used_memory_dataset', shardSum(srv, S.ST_ARENA_USED)],
     ['used_memory_index', shardSum(srv, S.ST_INDEX_BYTES)],
     ['used_memory_heap_main', mu.heapUsed],
+    ['allocator_active', shardSum(srv, S.ST_HELD)],
     ['total_system_memory', os.totalmem()],
     ['total_system_memory_human', human(os.totalmem())],
-    ['maxmemory', 0],
-    ['maxmemory_human', '0B'],
-    ['maxmemory_policy', 'noeviction'],
-    // RSS over the data we account for: process baseline, V8 heaps and rings included.
+    ['maxmemory', max],
+    ['maxmemory_human', human(max)],
+    ['maxmemory_policy', srv.config.get('maxmemory-policy')],
     ['mem_fragmentation_ratio', used > 0 ? (mu.rss / used).toFixed(2) : '0.00'],
+    ['mem_fragmentation_bytes', mu.rss - used],
     ['mem_allocator', 'tessera-arena'],
   ];
 };
@@ -93,7 +108,7 @@ const stats: Section = (srv) => {
     ['total_net_output_bytes', srv.stats.netOutput],
     ['rejected_connections', srv.stats.rejectedConnections],
     ['expired_keys', shardSum(srv, S.ST_EXPIRED)],
-    ['evicted_keys', 0],
+    ['evicted_keys', shardSum(srv, S.ST_EVICTED)],
     ['keyspace_hits', shardSum(srv, S.ST_HITS)],
     ['keyspace_misses', shardSum(srv, S.ST_MISSES)],
     ['pubsub_channels', 0],

@@ -213,9 +213,15 @@ export function createMetrics(srv: Server): Metrics {
   );
   gauge(
     'shard_memory_bytes',
-    'Bytes the shard uses for keys and values (arena pages in use plus index), as INFO used_memory.',
+    'Bytes the shard uses for data (live arena chunks, index tables, values of other types), as INFO used_memory: the figure its share of maxmemory limits.',
     shard,
     eachShard((_i, st) => st[S.ST_MEMORY]!),
+  );
+  gauge(
+    'shard_memory_held_bytes',
+    'Bytes the shard holds for data: arena pages (empty pooled ones included), index tables, values of other types, as INFO allocator_active.',
+    shard,
+    eachShard((_i, st) => st[S.ST_HELD]!),
   );
   gauge(
     'shard_request_ring_depth_bytes',
@@ -249,9 +255,9 @@ export function createMetrics(srv: Server): Metrics {
   );
   counter(
     'shard_evicted_keys_total',
-    'Keys evicted to respect maxmemory. Always 0 for now: eviction policies are not implemented yet.',
+    'Keys the shard evicted to stay within its share of maxmemory (maxmemory-policy).',
     shard,
-    eachShard(() => 0),
+    eachShard((_i, st) => st[S.ST_EVICTED]!),
   );
   gauge(
     'shard_heartbeat_age_seconds',

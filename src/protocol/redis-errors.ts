@@ -31,6 +31,11 @@ export const E = {
   EXPIRE_NX_XX: 'ERR NX and XX, GT or LT options at the same time are not compatible',
   EXPIRE_GT_LT: 'ERR GT and LT options at the same time are not compatible',
   SHUTDOWN_NOSAVE_SAVE: 'ERR syntax error',
+  OOM: "OOM command not allowed when used memory > 'maxmemory'.",
+  LFU_NOT_SELECTED:
+    'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
+  LFU_SELECTED:
+    'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
   BIT_OFFSET: 'ERR bit offset is not an integer or out of range',
   BIT_VALUE: 'ERR bit is not an integer or out of range',
   BITPOS_BIT: 'ERR The bit argument must be 1 or 0.',

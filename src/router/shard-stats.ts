@@ -14,6 +14,12 @@ export const ST_HEARTBEAT = 7;
 export const ST_ARENA_USED = 8;
 export const ST_INDEX_BYTES = 9;
 export const ST_HEAP = 10;
+/** Keys evicted to respect maxmemory (commands/memory-guard.ts). */
+export const ST_EVICTED = 11;
+/** 1 while the shard is over its maxmemory share and cannot evict: denyoom commands fail. */
+export const ST_OOM = 12;
+/** Bytes the shard holds for data: arena pages (empty pooled ones too), index, object values. */
+export const ST_HELD = 13;
 const FIXED = 16;
 
 export function statsSlots(databases: number): number {

@@ -9,6 +9,7 @@ import type { LocalHandler } from './local.ts';
 import { LocalContext } from './local.ts';
 import { crossShard } from './coordinator.ts';
 import { crossExec } from './cross-exec.ts';
+import { oomRefused } from './oom.ts';
 import { keyArgs } from './key-args.ts';
 import { queueCommand, queuesInMulti } from './transaction.ts';
 import { MonitorFeed } from './monitor.ts';
@@ -67,6 +68,11 @@ export class Dispatcher {
     if (!conn.authenticated && !spec.noAuth) {
       this.stats.rejected[spec.index]!++;
       return this.fail(conn, E.NOAUTH);
+    }
+    // maxmemory: -OOM for denyoom commands when their shard(s) cannot evict (server/oom.ts).
+    if (oomRefused(this.shards, spec, conn.parser)) {
+      this.stats.rejected[spec.index]!++;
+      return this.fail(conn, E.OOM);
     }
     const srv = this.srv;
     if (conn.multi !== null && queuesInMulti(conn, spec)) {

@@ -23,6 +23,8 @@ import { CommandStats } from '../observability/command-stats.ts';
 import { SlowLog } from '../observability/slowlog.ts';
 import { LatencyMonitor } from '../observability/latency-monitor.ts';
 import { MetricsHttp } from '../observability/http.ts';
+import { usedMemory } from '../observability/info.ts';
+import { MEMORY_PARAMS, shardValue } from '../commands/memory-guard.ts';
 
 /** Parameters the shard workers apply themselves (sent on their control port). */
 const SHARD_PARAMS = new Set([
@@ -122,6 +124,13 @@ export class Server {
     });
     this.slowlog.threshold = config.get('slowlog-log-slower-than');
     this.slowlog.maxLen = config.get('slowlog-max-len');
+    // maxmemory and the eviction settings: every shard gets its share now and on CONFIG SET.
+    const memoryParam = (name: string, value: unknown): void =>
+      this.shards.broadcast({ type: 'config', name, value: shardValue(name, value, shardCount) });
+    for (const name of MEMORY_PARAMS) memoryParam(name, config.get(name));
+    config.onChange((name, value) => {
+      if ((MEMORY_PARAMS as readonly string[]).includes(name)) memoryParam(name, value);
+    });
     this.dispatcher = new Dispatcher(this, TABLE.length);
     this.coordinator = new Coordinator(this);
     this.shards.onDrained = this.afterReplies;
@@ -422,6 +431,8 @@ export class Server {
     const timeout = this.config.get('timeout');
     const now = Date.now();
     this.opsSampler.sample(now, (i) => this.shards.stats(i)[ST_OPS]!);
+    // used_memory_peak: sampled here too, not only when INFO or MEMORY STATS is asked.
+    this.peakMemory = Math.max(this.peakMemory, usedMemory(this));
     for (const conn of this.conns.values()) {
       conn.shrink();
       if (timeout > 0 && now - conn.lastInteraction > timeout * 1000 && conn.outstanding === 0)

@@ -1,5 +1,6 @@
 import { Arena } from './arena.ts';
-import { KeyTable, hashBytes } from './keytable.ts';
+import { KeyTable, dropped, hashBytes } from './keytable.ts';
+import { lfuDecayed, lfuIncr, lfuMinutes } from './lfu.ts';
 import { TimingWheel } from './timing-wheel.ts';
 import {
   EXPIRE,
@@ -17,7 +18,7 @@ import {
 import type { StoreObject } from './object.ts';
 
 /** Byte 19 of the header: table id + 1, 0 once freed (lets a stale wheel entry detect reuse). */
-const OWNER = 19;
+export const OWNER = 19;
 
 /**
  * Everything one shard stores: all databases' indexes over one arena, plus active expiry.
@@ -46,6 +47,20 @@ export class Keyspace {
    * by the wheel): keyspace notifications, WATCH and the WAL's DEL record hang off it.
    */
   onExpired: ((h: number, db: number) => void) | null = null;
+  /** Like onExpired, for keys evicted to respect maxmemory (evictFound). */
+  onEvicted: ((h: number, db: number) => void) | null = null;
+  evictedKeys = 0;
+  /** Access tracking mode: LFU counter (LFU policies) or LRU clock; see touch(). */
+  lfu = false;
+  lfuLogFactor = 10;
+  lfuDecayTime = 1;
+  /** Record created by the last writeString (its first modified() is not a second access). */
+  private created = 0;
+  /** Slot arrays of tables detached by a lazy FLUSHDB, freed in steps (freeDetachedStep). */
+  private readonly detached: Int32Array[] = [];
+  private detachedPos = 0;
+  /** Bytes of the detached slot arrays, still held until freed. */
+  private detachedBytes = 0;
   /** Values of non-string records, indexed by the id stored in their VAL_LEN field. */
   private readonly objects: (StoreObject | undefined)[] = [undefined];
   /** bytes() of each object when last accounted (see refreshObject). */
@@ -79,6 +94,7 @@ export class Keyspace {
     const hash = hashBytes(u8, off, len);
     this.lastHash = hash;
     this.lastTable = t;
+    this.created = 0;
     const h = t.find(this.arena, u8, off, len, hash);
     if (h === 0) return 0;
     const exp = this.arena.f64(h)[(this.arena.base(h) + EXPIRE) >> 3]!;
@@ -91,9 +107,60 @@ export class Keyspace {
     return h;
   }
 
-  /** Record an access for LRU (OBJECT IDLETIME, eviction later). */
+  /**
+   * Record an access (Redis's lookupKey): the LRU clock in seconds, or under an LFU policy
+   * the decayed-then-incremented counter and its minute (see lfu.ts).
+   */
   touch(h: number): void {
-    this.arena.i32(h)[(this.arena.base(h) + LRU) >> 2] = (this.now / 1000) | 0;
+    const b = this.arena.base(h);
+    const i32 = this.arena.i32(h);
+    if (!this.lfu) {
+      i32[(b + LRU) >> 2] = (this.now / 1000) | 0;
+      return;
+    }
+    const r = this.arena.u8(h);
+    const min = lfuMinutes(this.now);
+    r[b + LFU] = lfuIncr(
+      lfuDecayed(r[b + LFU]!, i32[(b + LRU) >> 2]!, min, this.lfuDecayTime),
+      this.lfuLogFactor,
+    );
+    i32[(b + LRU) >> 2] = min;
+  }
+
+  /** OBJECT FREQ: the LFU counter after decay (LFUDecrAndReturn), without counting an access. */
+  frequency(h: number): number {
+    const b = this.arena.base(h);
+    const ldt = this.arena.i32(h)[(b + LRU) >> 2]!;
+    return lfuDecayed(this.arena.u8(h)[b + LFU]!, ldt, lfuMinutes(this.now), this.lfuDecayTime);
+  }
+
+  /**
+   * Find the table slot of a live record from its handle (eviction and compaction hold handles,
+   * not keys) so removeFound / relocation can follow. Returns the record's db, or -1 when the
+   * handle no longer is a live record of any db (freed, reused, or in a table being lazily freed).
+   */
+  locate(h: number): number {
+    const arena = this.arena;
+    if (!arena.isChunkStart(h)) return -1;
+    const r = arena.u8(h);
+    const b = arena.base(h);
+    const owner = r[b + OWNER];
+    if (owner === undefined || owner === 0) return -1;
+    const tid = owner - 1;
+    const klen = arena.i32(h)[(b + KEY_LEN) >> 2]!;
+    if (klen < 0 || b + KEY_OFF + klen > r.length) return -1;
+    const t = this.tables[tid]!;
+    this.lastHash = hashBytes(r, b + KEY_OFF, klen);
+    this.lastTable = t;
+    if (t.find(arena, r, b + KEY_OFF, klen, this.lastHash) !== h) return -1;
+    return this.dbTable.indexOf(tid);
+  }
+
+  /** Delete an evicted key after locate(h): the WAL's hook runs first, as for expiry. */
+  evictFound(h: number, db: number): void {
+    if (this.onEvicted !== null) this.onEvicted(h, db);
+    this.removeFound(h);
+    this.evictedKeys++;
   }
 
   /** Delete the record found by the immediately preceding lookup(). */
@@ -140,6 +207,9 @@ export class Keyspace {
     const mem = this.objects[id]!.bytes();
     this.objectBytes += mem - this.objectMem[id]!;
     this.objectMem[id] = mem;
+    // A write to an existing collection is an access (Redis's lookupKeyWrite); a key created
+    // by this command already got its initial clock/counter.
+    if (h !== this.created) this.touch(h);
   }
 
   /** Bytes of the value of h: string length or the object's bytes(). */
@@ -201,16 +271,19 @@ export class Keyspace {
       i32[(b + KEY_LEN) >> 2] = len;
       arena.f64(h)[(b + EXPIRE) >> 3] = 0;
       r[b + LFU] = LFU_INIT;
+      i32[(b + LRU) >> 2] = this.lfu ? lfuMinutes(this.now) : (this.now / 1000) | 0;
       r[b + OWNER] = this.dbTable[db]! + 1;
       for (let i = 0; i < len; i++) r[b + KEY_OFF + i] = u8[off + i]!;
       t.insert(h, this.lastHash);
+      this.created = h;
     }
     const b = arena.base(h);
     const r = arena.u8(h);
     arena.i32(h)[(b + VAL_LEN) >> 2] = vlen;
     r[b + TYPE] = TYPE_STRING;
     r[b + ENCODING] = 0;
-    arena.i32(h)[(b + LRU) >> 2] = (this.now / 1000) | 0;
+    // Overwriting is an access (Redis: lookupKeyWrite, then dbOverwrite keeps the LFU data).
+    if (h !== this.created) this.touch(h);
     if (expireAt !== -1) this.setExpireRaw(db, h, oldExp, expireAt);
     return h;
   }
@@ -255,11 +328,23 @@ export class Keyspace {
     }
   }
 
-  /** Remove every key of one db (FLUSHDB). */
-  flushDb(db: number): void {
+  /**
+   * Remove every key of one db (FLUSHDB). `lazy` (FLUSHDB ASYNC, lazyfree-lazy-user-flush)
+   * detaches the index at once and frees the records in steps (freeDetachedStep) so a large
+   * db does not stall the shard; until then their memory still counts as used.
+   */
+  flushDb(db: number, lazy = false): void {
     const tid = this.dbTable[db]!;
     const t = this.tables[tid]!;
     this.dirty++;
+    if (lazy && t.size > LAZY_MIN_KEYS) {
+      for (const slots of t.detach()) {
+        this.detached.push(slots);
+        this.detachedBytes += slots.byteLength;
+      }
+      this.expires[tid] = 0;
+      return;
+    }
     t.forEach((h) => {
       if (this.arena.u8(h)[this.arena.base(h) + TYPE] !== TYPE_STRING) this.freeObject(h);
       this.arena.u8(h)[this.arena.base(h) + OWNER] = 0;
@@ -278,6 +363,9 @@ export class Keyspace {
     this.objectBytes = 0;
     for (const t of this.tables) t.clear();
     this.expires.fill(0);
+    this.detached.length = 0;
+    this.detachedPos = 0;
+    this.detachedBytes = 0;
     this.arena.reset();
     this.wheel.clear();
   }
@@ -296,11 +384,73 @@ export class Keyspace {
     return this.expires[this.dbTable[db]!]!;
   }
 
-  /** Bytes this shard's data costs: arena pages plus index tables. */
+  /**
+   * Bytes this shard's data uses (INFO used_memory, the figure maxmemory limits): live arena
+   * chunks (class-rounded, like an allocator's size classes), index tables and the values of
+   * non-string keys — what deleting every key would free. Free chunks and empty pool pages are
+   * not counted (heldBytes() has them); compaction keeps that gap small.
+   */
   memoryBytes(): number {
-    let n = this.arena.allocatedBytes + this.objectBytes;
+    return this.arena.usedBytes + this.objectBytes + this.indexBytes();
+  }
+
+  /** Index table bytes of every db (and of tables a lazy FLUSHDB has not freed yet). */
+  indexBytes(): number {
+    let n = this.detachedBytes;
     for (const t of this.tables) n += t.bytes;
     return n;
+  }
+
+  /** Bytes held from the OS for data: arena pages (pool included), index tables, object values. */
+  heldBytes(): number {
+    return this.arena.allocatedBytes + this.arena.pooledBytes + this.objectBytes + this.indexBytes();
+  }
+
+  /** A lazy FLUSHDB still has records to free. */
+  get lazyFreePending(): boolean {
+    return this.detached.length > 0;
+  }
+
+  /** Free up to `budget` slots of detached tables; returns true while more remain. */
+  freeDetachedStep(budget: number): boolean {
+    while (this.detached.length > 0 && budget > 0) {
+      const slots = this.detached[0]!;
+      let p = this.detachedPos;
+      const end = Math.min(slots.length, p + budget);
+      budget -= end - p;
+      for (; p < end; p++) {
+        const h = slots[p]!;
+        if (h > 0) this.freeRecord(h);
+      }
+      if (p < slots.length) this.detachedPos = p;
+      else {
+        this.detached.shift();
+        this.detachedPos = 0;
+        this.detachedBytes -= slots.byteLength;
+        dropped.bytes += slots.byteLength;
+      }
+    }
+    return this.detached.length > 0;
+  }
+
+  /**
+   * Move the live record h into another chunk of its size class (compaction, see
+   * store/reclaim.ts): the index slot and the expiry wheel follow; the old chunk is freed.
+   * Returns false when h is not a live indexed record (nothing was moved).
+   */
+  relocate(h: number): boolean {
+    if (this.locate(h) < 0) return false;
+    const arena = this.arena;
+    const size = arena.sizeOf(h);
+    const nh = arena.alloc(size);
+    const b = arena.base(h);
+    arena.u8(nh).set(arena.u8(h).subarray(b, b + size), arena.base(nh));
+    this.lastTable!.replaceFound(nh);
+    arena.u8(h)[b + OWNER] = 0;
+    arena.free(h);
+    const exp = this.getExpire(nh);
+    if (exp !== 0) this.wheel.add(nh, exp);
+    return true;
   }
 
   /**
@@ -318,6 +468,8 @@ export class Keyspace {
 
   private readonly expireHandle = (h: number): void => {
     const arena = this.arena;
+    // The page may have been emptied and reused by another size class since h was scheduled.
+    if (!arena.isChunkStart(h)) return;
     const r = arena.u8(h);
     const b = arena.base(h);
     const owner = r[b + OWNER];
@@ -352,7 +504,20 @@ export class Keyspace {
     r[b + OWNER] = 0;
     arena.free(h);
   }
+
+  /** Free a record of a detached table (no index, no TTL count to maintain). */
+  private freeRecord(h: number): void {
+    const arena = this.arena;
+    const b = arena.base(h);
+    const r = arena.u8(h);
+    if (r[b + TYPE] !== TYPE_STRING) this.freeObject(h);
+    r[b + OWNER] = 0;
+    arena.free(h);
+  }
 }
+
+/** Smaller dbs are flushed at once even when asked to flush lazily (Redis: LAZYFREE_THRESHOLD). */
+const LAZY_MIN_KEYS = 64;
 
 function copyRecordPrefix(arena: Arena, from: number, to: number, bytes: number): void {
   const sb = arena.base(from);

@@ -186,6 +186,31 @@ export class KeyTable {
     return slots[i]!;
   }
 
+  /**
+   * Eviction sampling (Redis's dictGetSomeKeys): up to `n` live handles into `out` from a run of
+   * consecutive slots starting at a random one, in both tables while a rehash is in progress.
+   * Neighbouring slots hold unrelated keys (positions are hash-derived), so a run is as good a
+   * sample as scattered probes and touches fewer cache lines. Walks at most `maxSteps` slots
+   * per table; returns how many handles were written.
+   */
+  sample(out: Int32Array, n: number, maxSteps: number): number {
+    if (this.size === 0) return 0;
+    let got = sampleRun(this.slots, this.mask, out, 0, n, maxSteps);
+    if (this.old !== null && got < n) got = sampleRun(this.old, this.oldMask, out, got, n, maxSteps);
+    return got;
+  }
+
+  /**
+   * Hand the slot arrays over for freeing in steps (lazy FLUSHDB) and leave the table empty:
+   * the caller walks the returned arrays and frees the records they point at.
+   */
+  detach(): Int32Array[] {
+    const arrays = this.old !== null ? [this.slots, this.old] : [this.slots];
+    dropped.bytes -= this.bytes / 2; // clear() counts the slot arrays as dropped; they are kept
+    this.clear();
+    return arrays;
+  }
+
   /** Drop everything (records must be freed by the caller first). */
   clear(): void {
     dropped.bytes += this.bytes;
@@ -284,6 +309,24 @@ function reverseBits(v: number): number {
   v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
   v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
   return ((v >>> 16) | (v << 16)) >>> 0;
+}
+
+function sampleRun(
+  slots: Int32Array,
+  mask: number,
+  out: Int32Array,
+  got: number,
+  n: number,
+  maxSteps: number,
+): number {
+  let i = (Math.random() * slots.length) | 0;
+  const steps = Math.min(maxSteps, slots.length);
+  for (let s = 0; s < steps && got < n; s++) {
+    const v = slots[i]!;
+    if (v > 0) out[got++] = v;
+    i = (i + 1) & mask;
+  }
+  return got;
 }
 
 function visit(slots: Int32Array, fn: (handle: number) => void): void {

@@ -223,6 +223,9 @@ t.test('LiveConfig get / getMatching', async (t) => {
       ['maxclients', '10000'],
       ['proto-max-bulk-len', '536870912'],
       ['slowlog-max-len', '128'],
+      ['maxmemory', '0'],
+      ['maxmemory-policy', 'noeviction'],
+      ['maxmemory-samples', '5'],
     ],
     'glob over names, bytes as plain integers',
   );

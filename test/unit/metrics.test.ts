@@ -22,6 +22,8 @@ blocks[0]![S.ST_OPS] = 100;
 blocks[0]![S.ST_EXPIRED] = 3;
 blocks[0]![S.ST_HEARTBEAT] = now - 50;
 blocks[1]![S.ST_KEYS] = 5;
+blocks[1]![S.ST_EVICTED] = 42;
+blocks[1]![S.ST_HELD] = 8192;
 blocks[1]![S.ST_HEARTBEAT] = now - 1500; // a worker stuck for ~1.4 s
 
 const setHist = new Float64Array(32);
@@ -82,7 +84,9 @@ t.test('shard gauges and counters read the shared stats blocks', async (t) => {
   t.equal(v.get('tessera_shard_memory_bytes{shard="0"}'), 4096);
   t.equal(v.get('tessera_shard_ops_total{shard="0"}'), 100);
   t.equal(v.get('tessera_shard_expired_keys_total{shard="0"}'), 3);
-  t.equal(v.get('tessera_shard_evicted_keys_total{shard="1"}'), 0);
+  t.equal(v.get('tessera_shard_evicted_keys_total{shard="0"}'), 0);
+  t.equal(v.get('tessera_shard_evicted_keys_total{shard="1"}'), 42);
+  t.equal(v.get('tessera_shard_memory_held_bytes{shard="1"}'), 8192);
   t.equal(v.get('tessera_shard_request_ring_depth_bytes{shard="1"}'), 64);
   t.ok(v.get('tessera_shard_heartbeat_age_seconds{shard="1"}')! >= 1.5);
   const lag = v.get('tessera_event_loop_lag_seconds{thread="shard-1"}')!;

@@ -7,6 +7,7 @@ import { hyperloglogCommands } from './hyperloglog.ts';
 import { keyCommands } from './keys.ts';
 import { memoryCommands } from './memory.ts';
 import { setCommands } from './sets.ts';
+import { sortCommands } from './sort.ts';
 import { stringCommands } from './strings.ts';
 import { slowlogCommands } from './slowlog.ts';
 import type { CatalogEntry, CommandDef, CommandSpec } from './types.ts';
@@ -89,6 +90,7 @@ const defs: CommandDef[] = [
   ...setCommands,
   ...bitmapCommands,
   ...hyperloglogCommands,
+  ...sortCommands,
   ...LOCAL_COMMANDS.map((name): CommandDef => ({ name, route: 'local' })),
 ];
 

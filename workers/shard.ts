@@ -12,10 +12,12 @@ import { unwatchConn, watchKeys } from '../src/commands/watch.ts';
 import { blockKeys, ready } from '../src/commands/blocked-keys.ts';
 import { TABLE } from '../src/commands/table.ts';
 import { modified, propagate } from '../src/commands/modified.ts';
+import { ShardNotifier } from '../src/commands/notify-shard.ts';
 import type { ShardContext } from '../src/commands/types.ts';
 import { RespWriter } from '../src/protocol/writer.ts';
 import {
   BELL,
+  CONTROL,
   holdWord,
   OP_BASE_INTERNAL,
   OP_BLOCK,
@@ -61,6 +63,7 @@ interface ShardInit {
   spillOut: MessagePort;
   holdPort: MessagePort;
   ctlPort: MessagePort;
+  eventsPort: MessagePort;
   maxBulkLen: number;
   expireBudgetMs: number;
   execSab: SharedArrayBuffer;
@@ -95,6 +98,8 @@ const ctx: ShardContext = {
   propagate,
   propagated: [],
 };
+const notifier = new ShardNotifier(ctx, init.eventsPort, ctl);
+let controlSeen = 0;
 let expireBudgetMs = init.expireBudgetMs;
 let running = true;
 let ops = 0;
@@ -195,8 +200,18 @@ function writeReply(): void {
 }
 
 function flushReplies(): void {
-  if (!rep.unpublished) return;
+  // Keyspace events go first, so main publishes them before delivering these replies.
+  const events = ctx.events.length > 0;
+  if (events) notifier.post();
+  if (!rep.unpublished) {
+    if (events) ringBell();
+    return;
+  }
   rep.publish();
+  ringBell();
+}
+
+function ringBell(): void {
   Atomics.add(ctl, BELL, 1);
   Atomics.notify(ctl, BELL);
 }
@@ -249,6 +264,8 @@ function drain(): number {
   let n = 0;
   let off: number;
   while (n < 1024 && (off = req.peek()) >= 0) {
+    // A control message posted before this frame was enqueued (CONFIG SET) applies first.
+    if (Atomics.load(ctl, CONTROL) !== controlSeen) control();
     view.decode(req.u8, req.i32, off);
     if (view.flags & FLAG_SPILL) {
       const body = receiveMessageOnPort(init.spillIn)!.message as Uint8Array;
@@ -295,6 +312,7 @@ function publishStats(): void {
 }
 
 function control(): void {
+  controlSeen = Atomics.load(ctl, CONTROL);
   let msg;
   while ((msg = receiveMessageOnPort(init.ctlPort)) !== undefined) {
     const m = msg.message as ControlMessage;
@@ -304,6 +322,7 @@ function control(): void {
       if (m.name === 'proto-max-bulk-len') ctx.maxBulkLen = m.value as number;
       else if (m.name === 'active-expire-budget-ms') expireBudgetMs = m.value as number;
       else if (m.name === 'slowlog-log-slower-than') slowlog.threshold = m.value as number;
+      else if (m.name === 'notify-keyspace-events') notifier.configure(m.value as string);
       else if (m.name === 'slowlog-max-len') {
         slowlog.maxLen = m.value as number;
         slowlog.trim();
@@ -342,6 +361,8 @@ while (running) {
   ks.now = Date.now();
   const n = drain();
   activeExpire();
+  // 'expired' events of active expiry have no replies to travel with.
+  if (ctx.events.length > 0) flushReplies();
   const busy = memory.tick(n === 0);
   if (ks.now - lastStats >= 100 || n === 0) {
     publishStats();

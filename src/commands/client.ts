@@ -8,11 +8,12 @@ import { BAD_NAME, validName } from './connection.ts';
 /** One CLIENT LIST line with Redis 7.0's fields, in its order. */
 export function clientLine(conn: Connection, now: number): string {
   const qbuf = conn.parser.bufferedBytes();
-  const omem = conn.pendingOutput + conn.socket.writableLength;
+  const omem = conn.outputBytes();
+  const subs = conn.subs;
   return (
     `id=${conn.id} addr=${conn.addr} laddr=${conn.laddr} fd=${(conn.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1}` +
     ` name=${conn.name} age=${Math.floor((now - conn.createdAt) / 1000)} idle=${Math.floor((now - conn.lastInteraction) / 1000)}` +
-    ` flags=${clientFlags(conn)} db=${conn.db} sub=0 psub=0 ssub=0 multi=${conn.multi === null ? -1 : conn.multi.queue.length} qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0` +
+    ` flags=${clientFlags(conn)} db=${conn.db} sub=${subs?.channels.size ?? 0} psub=${subs?.patterns.size ?? 0} ssub=${subs?.shard.size ?? 0} multi=${conn.multi === null ? -1 : conn.multi.queue.length} qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0` +
     ` obl=0 oll=0 omem=${omem} tot-mem=${omem + qbuf} events=r cmd=${conn.lastCommand} user=default redir=-1 resp=${conn.resp3 ? 3 : 2}\n`
   );
 }
@@ -20,19 +21,26 @@ export function clientLine(conn: Connection, now: number): string {
 /** Redis's flag letters that apply: x in MULTI, b blocked, N none. */
 function clientFlags(conn: Connection): string {
   let f = '';
+  if (conn.subscribed) f += 'P';
   if (conn.multi !== null) f += 'x';
   if (conn.parked && !conn.inExec && conn.multi === null) f += 'b';
   return f === '' ? 'N' : f;
 }
 
+/** Redis getClientType: pubsub while subscribed, else normal (no replicas or masters yet). */
+function clientType(conn: Connection): string {
+  return conn.subscribed ? 'pubsub' : 'normal';
+}
+
 function list(c: LocalContext): void {
   let ids: Set<number> | null = null;
+  let type: string | null = null;
   for (let j = 0; j < c.argc; j++) {
     if (c.is(j, 'TYPE') && j + 1 < c.argc) {
       const t = c.str(++j).toLowerCase();
       if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t))
         return c.out.error(`ERR Unknown client type '${t}'`);
-      if (t !== 'normal') ids = new Set();
+      type = t === 'replica' ? 'slave' : t;
     } else if (c.is(j, 'ID') && j + 1 < c.argc) {
       ids ??= new Set();
       for (j++; j < c.argc; j++) {
@@ -44,7 +52,10 @@ function list(c: LocalContext): void {
   }
   const now = Date.now();
   let s = '';
-  for (const conn of c.srv.conns.values()) if (ids === null || ids.has(conn.id)) s += clientLine(conn, now);
+  for (const conn of c.srv.conns.values()) {
+    if ((ids === null || ids.has(conn.id)) && (type === null || clientType(conn) === type))
+      s += clientLine(conn, now);
+  }
   c.out.verbatim(s);
 }
 
@@ -82,7 +93,7 @@ function kill(c: LocalContext): void {
       const t = v.toLowerCase();
       if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t))
         return c.out.error(`ERR Unknown client type '${v}'`);
-      filters.push(() => t === 'normal');
+      filters.push((x) => clientType(x) === t);
     } else if (c.is(j, 'SKIPME')) {
       if (v.toLowerCase() === 'yes') skipme = true;
       else if (v.toLowerCase() === 'no') skipme = false;

@@ -8,6 +8,14 @@ import { REDIS_VERSION } from '../version.ts';
 
 function ping(c: LocalContext): void {
   if (c.argc > 1) return c.out.error(`ERR wrong number of arguments for 'ping' command`);
+  if (c.conn.subscribed && !c.conn.resp3) {
+    // Subscribed RESP2 clients read arrays only: Redis answers ["pong", <argument or "">].
+    c.out.arrayHeader(2);
+    c.out.bulkString('pong');
+    if (c.argc === 1) c.out.bulk(c.arg(0), 0, c.arg(0).length);
+    else c.out.bulkString('');
+    return;
+  }
   if (c.argc === 1) return c.out.bulk(c.arg(0), 0, c.arg(0).length);
   c.out.simple('PONG');
 }
@@ -24,6 +32,7 @@ function quit(c: LocalContext): void {
 
 function reset(c: LocalContext): void {
   const conn = c.conn;
+  c.srv.pubsub.removeClient(conn);
   conn.db = 0;
   conn.resp3 = false;
   conn.name = '';

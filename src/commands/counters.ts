@@ -2,6 +2,7 @@ import { parseInt64, parseSafeInt } from '../protocol/numbers.ts';
 import { E } from '../protocol/redis-errors.ts';
 import { ENC_NO_INT, ENCODING } from '../store/record.ts';
 import { addLongDouble, formatHuman, parseLongDouble, type LongDouble } from '../util/decimal.ts';
+import { NOTIFY_STRING } from './notify-flags.ts';
 import { argInt, lookupString, storeBytes } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
 
@@ -41,13 +42,13 @@ function incrBy(c: ShardContext, incr: number, bigIncr: bigint | null): void {
   const r = a + b;
   if (r > INT64_MAX || r < INT64_MIN) return c.out.error(E.OVERFLOW);
   text = r.toString();
-  storeBytes(c, h, 0, Buffer.from(text), -1);
+  c.modified(storeBytes(c, h, 0, Buffer.from(text), -1), NOTIFY_STRING, 'incrby');
   c.out.bigint(r);
 }
 
 function writeNumber(c: ShardContext, h: number, r: number): void {
   const len = asciiInt(r);
-  storeBytes(c, h, 0, digits.subarray(0, len), -1);
+  c.modified(storeBytes(c, h, 0, digits.subarray(0, len), -1), NOTIFY_STRING, 'incrby');
   c.out.integer(r);
 }
 
@@ -92,6 +93,7 @@ function incrbyfloat(c: ShardContext): void {
   const bytes = Buffer.from(formatHuman(sum));
   const nh = storeBytes(c, h, 0, bytes, -1);
   ks.arena.u8(nh)[ks.arena.base(nh) + ENCODING] = ENC_NO_INT;
+  c.modified(nh, NOTIFY_STRING, 'incrbyfloat');
   c.out.bulk(bytes, 0, bytes.length);
 }
 

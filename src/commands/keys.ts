@@ -13,6 +13,7 @@ import {
 import { globMatch } from '../util/glob.ts';
 import { memoryConfig } from '../store/memory-config.ts';
 import { parseCopyOptions } from './copy-options.ts';
+import { NOTIFY_GENERIC } from './notify-flags.ts';
 import { argInt } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
 
@@ -26,6 +27,7 @@ function del(c: ShardContext): void {
   for (let i = 0; i < c.req.argc; i++) {
     const h = lookup(c, i);
     if (h !== 0) {
+      c.modified(h, NOTIFY_GENERIC, 'del');
       c.ks.removeFound(h);
       n++;
     }
@@ -95,8 +97,13 @@ function expireGeneric(c: ShardContext, unitMs: number, absolute: boolean, cmd: 
     if (flags & EXP_GT && (cur === 0 || when <= cur)) return out.integer(0);
     if (flags & EXP_LT && cur !== 0 && when >= cur) return out.integer(0);
   }
-  if (when <= ks.now) ks.removeFound(h);
-  else ks.setExpire(req.db, h, when);
+  if (when <= ks.now) {
+    c.modified(h, NOTIFY_GENERIC, 'del');
+    ks.removeFound(h);
+  } else {
+    ks.setExpire(req.db, h, when);
+    c.modified(h, NOTIFY_GENERIC, 'expire');
+  }
   out.integer(1);
 }
 
@@ -114,21 +121,22 @@ function persist(c: ShardContext): void {
   const h = lookup(c, 0);
   if (h === 0 || c.ks.getExpire(h) === 0) return c.out.integer(0);
   c.ks.setExpire(c.req.db, h, 0);
+  c.modified(h, NOTIFY_GENERIC, 'persist');
   c.out.integer(1);
 }
 
 /**
  * Copies the record of key argument `si` (db `srcDb`) to key argument `di` in `dstDb`.
  * Only used when both keys live in this shard; the cross-shard path uses dump/restore ops.
+ * Returns the new record.
  */
-function copyRecord(c: ShardContext, srcDb: number, sh: number, dstDb: number, di: number): void {
+function copyRecord(c: ShardContext, srcDb: number, sh: number, dstDb: number, di: number): number {
   const { ks, req } = c;
   if (ks.type(sh) !== TYPE_STRING) {
     const obj = ks.getObject(sh).clone();
     const exp = ks.getExpire(sh);
     const dh = ks.lookup(dstDb, req.u8, req.off[di]!, req.len[di]!);
-    ks.writeObject(dstDb, dh, req.u8, req.off[di]!, req.len[di]!, obj, exp);
-    return;
+    return ks.writeObject(dstDb, dh, req.u8, req.off[di]!, req.len[di]!, obj, exp);
   }
   const vlen = ks.valueLength(sh);
   const src = ks.arena.u8(sh);
@@ -141,6 +149,7 @@ function copyRecord(c: ShardContext, srcDb: number, sh: number, dstDb: number, d
   const nh = ks.writeString(dstDb, dh, req.u8, req.off[di]!, req.len[di]!, vlen, exp);
   ks.arena.u8(nh).set(value, ks.valueOffset(nh));
   ks.arena.u8(nh)[ks.arena.base(nh) + ENCODING] = enc;
+  return nh;
 }
 
 function renameGeneric(c: ShardContext, nx: boolean): void {
@@ -151,16 +160,21 @@ function renameGeneric(c: ShardContext, nx: boolean): void {
   const dh = lookup(c, 1);
   if (dh !== 0 && nx) return out.integer(0);
   const src = lookup(c, 0);
+  // Redis's order: rename_from (source) then rename_to (destination).
+  c.modified(src, NOTIFY_GENERIC, 'rename_from');
+  let nh: number;
   if (ks.type(src) !== TYPE_STRING) {
     // Collections move in O(1): the object changes records, nothing is copied.
     const obj = ks.getObject(src);
     const exp = ks.getExpire(src);
     ks.removeFound(src);
-    ks.writeObject(req.db, lookup(c, 1), req.u8, req.off[1]!, req.len[1]!, obj, exp);
+    nh = ks.writeObject(req.db, lookup(c, 1), req.u8, req.off[1]!, req.len[1]!, obj, exp);
   } else {
     copyRecord(c, req.db, src, req.db, 1);
     ks.removeFound(lookup(c, 0));
+    nh = lookup(c, 1);
   }
+  c.modified(nh, NOTIFY_GENERIC, 'rename_to');
   if (nx) out.integer(1);
   else out.ok();
 }
@@ -174,7 +188,7 @@ function copy(c: ShardContext): void {
   if (sh === 0) return out.integer(0);
   const dh = ks.lookup(opts.dstDb, req.u8, req.off[1]!, req.len[1]!);
   if (dh !== 0 && !opts.replace) return out.integer(0);
-  copyRecord(c, req.db, lookup(c, 0), opts.dstDb, 1);
+  c.modified(copyRecord(c, req.db, lookup(c, 0), opts.dstDb, 1), NOTIFY_GENERIC, 'copy_to', opts.dstDb);
   out.integer(1);
 }
 
@@ -188,7 +202,9 @@ function move(c: ShardContext): void {
   if (h === 0) return out.integer(0);
   if (ks.lookup(db, req.u8, req.off[0]!, req.len[0]!) !== 0) return out.integer(0);
   const again = lookup(c, 0);
+  c.modified(again, NOTIFY_GENERIC, 'move_from');
   ks.moveFound(again, db);
+  c.modified(again, NOTIFY_GENERIC, 'move_to', db);
   out.integer(1);
 }
 

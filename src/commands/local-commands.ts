@@ -8,6 +8,7 @@ import { memoryHandlers } from './memory.ts';
 import { serverHandlers } from './server.ts';
 import { slowlogHandlers } from './slowlog.ts';
 import { monitorHandlers } from './monitor.ts';
+import { pubsubHandlers } from './pubsub.ts';
 import { commandByName } from './table.ts';
 import { discard, exec, multi, unwatch, watch } from '../server/transaction.ts';
 
@@ -27,6 +28,7 @@ export function attachLocalCommands(): void {
     ...memoryHandlers,
     ...debugHandlers,
     ...monitorHandlers,
+    ...pubsubHandlers,
     ...adminHandlers,
     multi,
     exec,

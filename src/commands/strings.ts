@@ -1,5 +1,6 @@
 import { E, wrongArity } from '../protocol/redis-errors.ts';
 import { ENC_FORCED_RAW, ENCODING, TYPE_STRING } from '../store/record.ts';
+import { NOTIFY_GENERIC, NOTIFY_STRING } from './notify-flags.ts';
 import { argInt64, expireArg, lookupString, replyValue, storeArg } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
 
@@ -90,17 +91,19 @@ function set(c: ShardContext): void {
     return;
   }
   const expireAt = flags & KEEPTTL ? -1 : parsed.expireAt;
-  if (expireAt > 0 && expireAt <= ks.now) {
-    // An absolute time already past: the write happens and the key is gone at once.
-    if (h !== 0) ks.removeFound(h);
-  } else storeArg(c, h, 0, 1, expireAt);
+  const nh = storeArg(c, h, 0, 1, expireAt);
+  c.modified(nh, NOTIFY_STRING, 'set');
+  if (flags & EXPIRY) c.modified(nh, NOTIFY_GENERIC, 'expire');
+  // An absolute time already past: the key is gone at once. Looking it up again expires it
+  // the way Redis does on its next access (an 'expired' event after 'set' and 'expire').
+  if (expireAt > 0 && expireAt <= ks.now) ks.lookup(req.db, req.u8, req.off[0]!, req.len[0]!);
   if (!(flags & GET)) out.ok();
 }
 
 function setnx(c: ShardContext): void {
   const h = c.ks.lookup(c.req.db, c.req.u8, c.req.off[0]!, c.req.len[0]!);
   if (h !== 0) return c.out.integer(0);
-  storeArg(c, 0, 0, 1, 0);
+  c.modified(storeArg(c, 0, 0, 1, 0), NOTIFY_STRING, 'set');
   c.out.integer(1);
 }
 
@@ -108,7 +111,9 @@ function setexGeneric(c: ShardContext, unit: number, cmd: string): void {
   const ms = expireArg(c, 1, unit, false, cmd);
   if (ms < 0) return;
   const h = c.ks.lookup(c.req.db, c.req.u8, c.req.off[0]!, c.req.len[0]!);
-  storeArg(c, h, 0, 2, ms);
+  const nh = storeArg(c, h, 0, 2, ms);
+  c.modified(nh, NOTIFY_STRING, 'set');
+  c.modified(nh, NOTIFY_GENERIC, 'expire');
   c.out.ok();
 }
 
@@ -117,7 +122,7 @@ function getset(c: ShardContext): void {
   if (h < 0) return;
   if (h === 0) c.out.nullBulk();
   else replyValue(c, h);
-  storeArg(c, h, 0, 1, 0);
+  c.modified(storeArg(c, h, 0, 1, 0), NOTIFY_STRING, 'set');
 }
 
 function getdel(c: ShardContext): void {
@@ -125,6 +130,7 @@ function getdel(c: ShardContext): void {
   if (h < 0) return;
   if (h === 0) return c.out.nullBulk();
   replyValue(c, h);
+  c.modified(h, NOTIFY_GENERIC, 'del');
   c.ks.removeFound(h);
 }
 
@@ -138,10 +144,19 @@ function getex(c: ShardContext): void {
   const ks = c.ks;
   ks.touch(h);
   replyValue(c, h);
-  if (flags & PERSIST) ks.setExpire(c.req.db, h, 0);
-  else if (flags & EXPIRY) {
-    if (parsed.expireAt <= ks.now) ks.removeFound(h);
-    else ks.setExpire(c.req.db, h, parsed.expireAt);
+  if (flags & PERSIST) {
+    if (ks.getExpire(h) !== 0) {
+      ks.setExpire(c.req.db, h, 0);
+      c.modified(h, NOTIFY_GENERIC, 'persist');
+    }
+  } else if (flags & EXPIRY) {
+    if (parsed.expireAt <= ks.now) {
+      c.modified(h, NOTIFY_GENERIC, 'del');
+      ks.removeFound(h);
+    } else {
+      ks.setExpire(c.req.db, h, parsed.expireAt);
+      c.modified(h, NOTIFY_GENERIC, 'expire');
+    }
   }
 }
 
@@ -166,7 +181,7 @@ function mset(c: ShardContext): void {
   const { req, ks } = c;
   for (let i = 0; i + 1 < req.argc; i += 2) {
     const h = ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!);
-    storeArg(c, h, i, i + 1, 0);
+    c.modified(storeArg(c, h, i, i + 1, 0), NOTIFY_STRING, 'set');
   }
   c.out.ok();
 }
@@ -182,7 +197,7 @@ function msetnx(c: ShardContext): void {
   // right before its store (this also makes a repeated key overwrite, as in Redis).
   for (let i = 0; i + 1 < req.argc; i += 2) {
     const h = ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!);
-    storeArg(c, h, i, i + 1, 0);
+    c.modified(storeArg(c, h, i, i + 1, 0), NOTIFY_STRING, 'set');
   }
   c.out.integer(1);
 }
@@ -192,7 +207,7 @@ function append(c: ShardContext): void {
   if (h < 0) return;
   const { ks, req } = c;
   if (h === 0) {
-    storeArg(c, 0, 0, 1, 0);
+    c.modified(storeArg(c, 0, 0, 1, 0), NOTIFY_STRING, 'append');
     return c.out.integer(req.len[1]!);
   }
   const oldLen = ks.valueLength(h);
@@ -201,6 +216,7 @@ function append(c: ShardContext): void {
   const nh = ks.writeString(req.db, h, req.u8, req.off[0]!, req.len[0]!, total, -1, oldLen);
   ks.arena.u8(nh).set(req.u8.subarray(req.off[1]!, req.off[1]! + req.len[1]!), ks.valueOffset(nh) + oldLen);
   ks.arena.u8(nh)[ks.arena.base(nh) + ENCODING] = ENC_FORCED_RAW;
+  c.modified(nh, NOTIFY_STRING, 'append');
   c.out.integer(total);
 }
 
@@ -267,6 +283,7 @@ function setrange(c: ShardContext): void {
   if (offset > cur) dst.fill(0, vo + cur, vo + offset);
   dst.set(req.u8.subarray(req.off[2]!, req.off[2]! + vlen), vo + offset);
   dst[ks.arena.base(nh) + ENCODING] = ENC_FORCED_RAW;
+  c.modified(nh, NOTIFY_STRING, 'setrange');
   c.out.integer(total);
 }
 

@@ -91,7 +91,7 @@ export class LiveConfig {
     }
 
     const updates = specs.map((spec, i) => {
-      const parsed = parseForSet(spec, pairs[i]![1]);
+      const parsed = parseForSet(spec, pairs[i]![1], this.#values.get(spec.name));
       // Redis names the canonical parameter (not the alias the client used) for value errors.
       if (!parsed.ok) throw setFailed(spec.name, parsed.reason);
       return { spec, value: parsed.value };
@@ -151,9 +151,10 @@ const COERCE_REASONS = {
 function parseForSet(
   spec: ParamSpec,
   raw: string,
+  current: unknown,
 ): { ok: true; value: unknown } | { ok: false; reason: string } {
-  const c = coerce(spec, raw);
-  if (!c.ok) return { ok: false, reason: COERCE_REASONS[c.reason] };
+  const c = coerce(spec, raw, current);
+  if (!c.ok) return { ok: false, reason: c.reason === 'value' ? c.message : COERCE_REASONS[c.reason] };
   const errors = validateParam(spec.name, c.value);
   if (errors.length > 0) return { ok: false, reason: redisReason(spec, errors[0]!) };
   return { ok: true, value: Array.isArray(c.value) ? Object.freeze(c.value) : c.value };

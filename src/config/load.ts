@@ -12,6 +12,7 @@ import {
   PARAMS,
   coerce,
   findParam,
+  isMultiWord,
   paramSchema,
   type ConfigValues,
   type ParamName,
@@ -75,7 +76,7 @@ function finish(merged: Layer, action: ConfigAction, configFile: string | null):
     const c = coerce(findParam(name)!, raw.value);
     // Copies lists so no caller can mutate the defaults module or another Config through them.
     if (c.ok) values[name] = Array.isArray(c.value) ? Object.freeze([...(c.value as unknown[])]) : c.value;
-    else problems.set(name, describe(name, raw, COERCE_RULES[c.reason]));
+    else problems.set(name, describe(name, raw, c.reason === 'value' ? c.message : COERCE_RULES[c.reason]));
   }
 
   // Fields that failed conversion get their (valid) default so the schema pass reports only
@@ -256,6 +257,8 @@ function flagValue(spec: ParamSpec, flag: string, values: string[], previous: Ra
   // A bare boolean flag reads naturally as "turn it on".
   if (values.length === 0 && spec.type === 'bool') return { value: 'yes', source: flag };
   if (values.length === 0) throw flagError(spec, flag, '', 'missing value');
+  // `--client-output-buffer-limit pubsub 32mb 8mb 60`, as redis-server takes it.
+  if (values.length > 1 && isMultiWord(spec)) return { value: values.join(' '), source: flag };
   if (values.length > 1) throw flagError(spec, flag, values.join(' '), 'expects a single value');
   return { value: values[0], source: flag };
 }

@@ -4,6 +4,7 @@
  * (ranges, enums, patterns) stay in the schema so there is one place to change them.
  */
 import schemaJson from '../../config/schema.json' with { type: 'json' };
+import { VALUE_PARSERS } from './redis-values.ts';
 
 export type LogLevelName =
   | 'debug'
@@ -64,6 +65,8 @@ export interface ConfigValues {
   'lazyfree-lazy-user-del': boolean;
   'lazyfree-lazy-user-flush': boolean;
   'shutdown-timeout': number;
+  'notify-keyspace-events': string;
+  'client-output-buffer-limit': string;
 }
 
 export type ParamName = keyof ConfigValues;
@@ -133,6 +136,8 @@ const TABLE: { readonly [K in ParamName]: TableRow<K> } = {
   'lazyfree-lazy-user-del': { type: 'bool', mutable: true },
   'lazyfree-lazy-user-flush': { type: 'bool', mutable: true },
   'shutdown-timeout': { type: 'int', mutable: true },
+  'notify-keyspace-events': { type: 'string', mutable: true },
+  'client-output-buffer-limit': { type: 'string', mutable: true },
 };
 
 export const PARAMS: readonly ParamSpec[] = Object.freeze(
@@ -221,15 +226,30 @@ export function parseBool(s: string): boolean | undefined {
   return l === 'yes' ? true : l === 'no' ? false : undefined;
 }
 
-export type Coerced = { ok: true; value: unknown } | { ok: false; reason: 'integer' | 'memory' | 'bool' };
+export type Coerced =
+  | { ok: true; value: unknown }
+  | { ok: false; reason: 'integer' | 'memory' | 'bool' }
+  /** A value Redis parses itself (redis-values.ts); `message` is Redis's error text. */
+  | { ok: false; reason: 'value'; message: string };
+
+/** Parameters whose CLI flag takes several words, joined with spaces (Redis multi-arg configs). */
+export function isMultiWord(spec: ParamSpec): boolean {
+  return VALUE_PARSERS[spec.name] !== undefined;
+}
 
 /**
  * Converts a raw value to the parameter's runtime type. Strings (CLI, env, CONFIG SET, or a
  * string in a JSON file) are parsed; other JSON values pass through for the schema to judge,
- * so a wrong JSON type is reported by ajv ("must be integer") rather than here.
+ * so a wrong JSON type is reported by ajv ("must be integer") rather than here. `current` is
+ * the value a partial setting merges into (client-output-buffer-limit).
  */
-export function coerce(spec: ParamSpec, raw: unknown): Coerced {
+export function coerce(spec: ParamSpec, raw: unknown, current?: unknown): Coerced {
   if (typeof raw !== 'string') return { ok: true, value: raw };
+  const parse = VALUE_PARSERS[spec.name];
+  if (parse !== undefined) {
+    const r = parse(raw, current ?? paramSchema(spec.name).default);
+    return r.ok ? r : { ok: false, reason: 'value', message: r.message };
+  }
   switch (spec.type) {
     case 'int': {
       const v = parseInteger(raw);

@@ -111,8 +111,9 @@ const stats: Section = (srv) => {
     ['evicted_keys', shardSum(srv, S.ST_EVICTED)],
     ['keyspace_hits', shardSum(srv, S.ST_HITS)],
     ['keyspace_misses', shardSum(srv, S.ST_MISSES)],
-    ['pubsub_channels', 0],
-    ['pubsub_patterns', 0],
+    ['pubsub_channels', srv.pubsub.channels.size],
+    ['pubsub_patterns', srv.pubsub.patterns.size],
+    ['pubsubshard_channels', srv.pubsub.shardChannels.size],
     ['total_error_replies', errorStats.total],
     ['protocol_errors', srv.stats.protocolErrors],
   ];

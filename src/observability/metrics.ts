@@ -326,6 +326,38 @@ export function createMetrics(srv: Server): Metrics {
     one(() => srv.stats.protocolErrors),
   );
 
+  // Pub/Sub (main thread).
+  gauge(
+    'pubsub_channels',
+    'Channels with at least one subscriber (INFO pubsub_channels).',
+    [],
+    one(() => srv.pubsub.channels.size),
+  );
+  gauge(
+    'pubsub_patterns',
+    'Patterns with at least one subscriber (INFO pubsub_patterns).',
+    [],
+    one(() => srv.pubsub.patterns.size),
+  );
+  gauge(
+    'pubsub_shard_channels',
+    'Shard channels with at least one subscriber (INFO pubsubshard_channels).',
+    [],
+    one(() => srv.pubsub.shardChannels.size),
+  );
+  counter(
+    'pubsub_messages_delivered_total',
+    'Pub/Sub messages handed to subscribers (one message to n receivers counts n), keyspace notifications included.',
+    [],
+    one(() => srv.pubsub.delivered),
+  );
+  counter(
+    'client_output_limit_disconnections_total',
+    'Clients disconnected for exceeding client-output-buffer-limit (e.g. subscribers that do not keep up).',
+    [],
+    one(() => srv.outputLimits.disconnections),
+  );
+
   return {
     registry,
     contentType: registry.contentType,

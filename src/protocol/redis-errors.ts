@@ -55,6 +55,11 @@ export function wrongArity(cmd: string): string {
   return `ERR wrong number of arguments for '${cmd}' command`;
 }
 
+/** A RESP2 client in subscribed mode sent another command (`cmd` is the full name, e.g. client|list). */
+export function notInSubscribeContext(cmd: string): string {
+  return `ERR Can't execute '${cmd}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+}
+
 export function invalidExpire(cmd: string): string {
   return `ERR invalid expire time in '${cmd}' command`;
 }

@@ -1,7 +1,15 @@
 import v8 from 'node:v8';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ShardError } from '../util/errors.ts';
-import { BELL, controlWords, holdWord, type ControlMessage, type SessionMessage } from './control.ts';
+import {
+  BELL,
+  CONTROL,
+  EVENTS,
+  controlWords,
+  holdWord,
+  type ControlMessage,
+  type SessionMessage,
+} from './control.ts';
 import { FLAG_SPILL, REPLY_HEADER, REQ_HEADER, requestSize, writeRequest } from './frames.ts';
 import { keySlot } from './keyslot.ts';
 import { Ring, ringBytes } from './ring.ts';
@@ -21,6 +29,9 @@ export interface ShardOptions {
   slowlogMaxLen: number;
 }
 
+/** Keyspace events a shard posts: [db, event, key] triples (ShardContext.events). */
+export type ShardEvents = (number | string | Uint8Array)[];
+
 /** Called for every reply frame; `buf[off, off+len)` is valid only during the call. */
 export type ReplySink = (
   shard: number,
@@ -39,6 +50,8 @@ interface Shard {
   spillIn: MessagePort; // worker → main reply bodies
   holdPort: MessagePort;
   ctlPort: MessagePort;
+  /** worker → main keyspace events (control.ts EVENTS). */
+  eventsPort: MessagePort;
   stats: Float64Array;
   /** Per-command execution stats the worker writes (see observability/exec-stats.ts). */
   exec: Float64Array;
@@ -62,6 +75,9 @@ export class ShardSet {
   private readonly dirty: boolean[] = [];
   private sink: ReplySink | null = null;
   private bellSeen = 0;
+  private eventsSeen = 0;
+  /** Receives each shard's keyspace events (the server publishes them). */
+  onEvents: (events: ShardEvents) => void = () => {};
   private stopped = false;
   /** Called after reply rings were drained (ring space freed: resume blocked readers). */
   onDrained: () => void = () => {};
@@ -82,6 +98,7 @@ export class ShardSet {
       const repSpill = new MessageChannel();
       const hold = new MessageChannel();
       const control = new MessageChannel();
+      const events = new MessageChannel();
       const statsSab = new SharedArrayBuffer(statsSlots(opts.databases) * 8);
       const execSab = new SharedArrayBuffer(execStatsBytes(opts.commands));
       const latencySab = new SharedArrayBuffer(latencyBlockBytes());
@@ -97,6 +114,7 @@ export class ShardSet {
           spillOut: repSpill.port1,
           holdPort: hold.port2,
           ctlPort: control.port2,
+          eventsPort: events.port1,
           maxBulkLen: opts.maxBulkLen,
           expireBudgetMs: opts.expireBudgetMs,
           execSab,
@@ -104,7 +122,7 @@ export class ShardSet {
           slowlogSlowerThan: opts.slowlogSlowerThan,
           slowlogMaxLen: opts.slowlogMaxLen,
         },
-        transferList: [reqSpill.port2, repSpill.port1, hold.port2, control.port2],
+        transferList: [reqSpill.port2, repSpill.port1, hold.port2, control.port2, events.port1],
         name: `shard-${i}`,
       });
       worker.on('error', (err) => {
@@ -121,6 +139,7 @@ export class ShardSet {
         spillIn: repSpill.port2,
         holdPort: hold.port1,
         ctlPort: control.port1,
+        eventsPort: events.port2,
         stats: new Float64Array(statsSab),
         exec: new Float64Array(execSab),
         latency: new Float64Array(latencySab),
@@ -257,6 +276,7 @@ export class ShardSet {
 
   control(i: number, msg: ControlMessage): void {
     this.shards[i]!.ctlPort.postMessage(msg);
+    Atomics.add(this.ctl, CONTROL, 1);
     this.shards[i]!.req.poke();
   }
 
@@ -314,9 +334,20 @@ export class ShardSet {
     this.arm();
   };
 
+  private drainEvents(): void {
+    this.eventsSeen = Atomics.load(this.ctl, EVENTS);
+    for (const shard of this.shards) {
+      let m;
+      while ((m = receiveMessageOnPort(shard.eventsPort)) !== undefined)
+        this.onEvents(m.message as ShardEvents);
+    }
+  }
+
   /** Drain all reply rings, handing each frame to the sink. */
   drainReplies(): void {
     const sink = this.sink!;
+    // Events first: a shard posts them before publishing the replies of the same commands.
+    if (Atomics.load(this.ctl, EVENTS) !== this.eventsSeen) this.drainEvents();
     for (let i = 0; i < this.count; i++) {
       const shard = this.shards[i]!;
       const rep = shard.rep;
@@ -327,6 +358,8 @@ export class ShardSet {
         const w = off >> 2;
         const connId = rep.i32[w]!;
         const seq = rep.i32[w + 1]!;
+        // Frames published after this drain began may follow events posted meanwhile.
+        if (Atomics.load(this.ctl, EVENTS) !== this.eventsSeen) this.drainEvents();
         if (rep.i32[w + 2]! & FLAG_SPILL) {
           const body = receiveMessageOnPort(shard.spillIn)!.message as Uint8Array;
           const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);

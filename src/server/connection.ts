@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { RequestParser, type ParserLimits } from '../protocol/parser.ts';
 import { errorStats } from '../observability/error-stats.ts';
+import type { Subscriptions } from './pubsub.ts';
 import type { MultiState } from './transaction.ts';
 
 /**
@@ -52,6 +53,20 @@ export class Connection {
   blockedOnPause = false;
   closing = false;
   closed = false;
+  /** Pub/Sub subscriptions (server/pubsub.ts); null until the first (P|S)SUBSCRIBE. */
+  subs: Subscriptions | null = null;
+  /** Redis CLIENT_PUBSUB: RESP2 clients may then only (un)subscribe, PING, QUIT, RESET. */
+  subscribed = false;
+  /** Unix seconds since which the output exceeds its soft limit (0: it does not; obuf-limits.ts). */
+  softLimitSince = 0;
+  /**
+   * While a main-thread command of this connection runs: its sequence number. Pushes it causes
+   * (a RESP3 client receiving its own PUBLISH) go before its reply, as in Redis.
+   */
+  pushBefore = -1;
+  /** Pushes waiting for earlier replies: seq → bytes to write right after that reply. */
+  private trailing: Map<number, Buffer[]> | null = null;
+  private trailingBytes = 0;
   /** Waiting for an asynchronous command (EXEC, a blocked BLPOP…): later input waits too. */
   parked = false;
   /** MULTI state; null outside a transaction. */
@@ -115,16 +130,51 @@ export class Connection {
     if (seq === this.nextWrite) {
       this.append(src, off, len);
       this.nextWrite++;
+      if (this.trailing !== null) this.releaseTrailing(seq);
       if (this.held.size > 0) this.releaseHeld();
     } else {
       this.held.set(seq, Buffer.from(src.subarray(off, off + len)));
     }
   }
 
-  /** Out-of-band bytes (MONITOR lines): appended now, outside the reply order. */
+  /**
+   * Out-of-band bytes (Pub/Sub messages, MONITOR lines): written after the replies of the
+   * commands already received, so a SUBSCRIBE's confirmation always precedes its messages.
+   * `bytes` is kept (not copied) while it waits: the caller must not reuse it.
+   */
   push(bytes: Buffer): void {
-    this.append(bytes, 0, bytes.length);
+    const before = this.pushBefore >= 0 ? this.pushBefore : this.nextSeq;
+    if (before <= this.nextWrite) this.append(bytes, 0, bytes.length);
+    else {
+      const map = (this.trailing ??= new Map());
+      const list = map.get(before - 1);
+      if (list === undefined) map.set(before - 1, [bytes]);
+      else list.push(bytes);
+      this.trailingBytes += bytes.length;
+    }
     this.onPush();
+  }
+
+  private releaseTrailing(seq: number): void {
+    const list = this.trailing!.get(seq);
+    if (list === undefined) return;
+    this.trailing!.delete(seq);
+    if (this.trailing!.size === 0) this.trailing = null;
+    for (const b of list) {
+      this.append(b, 0, b.length);
+      this.trailingBytes -= b.length;
+    }
+  }
+
+  /**
+   * Output not yet taken by the kernel: the coalescing buffer, big chunks, waiting pushes and
+   * the socket's queue (what client-output-buffer-limit judges; replies still held for
+   * ordering are not counted).
+   */
+  outputBytes(): number {
+    let n = this.obLen + this.trailingBytes + this.socket.writableLength;
+    if (this.big !== null) for (const b of this.big) n += b.length;
+    return n;
   }
 
   /** Set by the server: schedule a flush after push(). */
@@ -200,6 +250,7 @@ export class Connection {
       this.held.delete(this.nextWrite);
       this.append(b, 0, b.length);
       this.nextWrite++;
+      if (this.trailing !== null) this.releaseTrailing(this.nextWrite - 1);
     }
   }
 

@@ -1,6 +1,13 @@
 import { findCommand } from '../commands/table.ts';
 import type { CommandSpec } from '../commands/types.ts';
-import { E, sanitize, unknownCommand, unknownSubcommand, wrongArity } from '../protocol/redis-errors.ts';
+import {
+  E,
+  notInSubscribeContext,
+  sanitize,
+  unknownCommand,
+  unknownSubcommand,
+  wrongArity,
+} from '../protocol/redis-errors.ts';
 import { FLAG_RESP3, REQ_HEADER } from '../router/frames.ts';
 import type { ShardSet } from '../router/shards.ts';
 import { combiner, localWriter } from './combine.ts';
@@ -73,6 +80,12 @@ export class Dispatcher {
     if (oomRefused(this.shards, spec, conn.parser)) {
       this.stats.rejected[spec.index]!++;
       return this.fail(conn, E.OOM);
+    }
+    // RESP2 clients with subscriptions may only (un)subscribe, PING, QUIT and RESET (Redis
+    // processCommand); RESP3 clients get pushes and may run anything.
+    if (conn.subscribed && !conn.resp3 && !SUBSCRIBED_OK.has(spec.name)) {
+      this.stats.rejected[spec.index]!++;
+      return this.fail(conn, notInSubscribeContext(spec.name));
     }
     const srv = this.srv;
     if (conn.multi !== null && queuesInMulti(conn, spec)) {
@@ -246,7 +259,9 @@ export class Dispatcher {
     const ctx = this.local;
     ctx.begin(conn, spec, base);
     const t0 = performance.now();
+    conn.pushBefore = ctx.seq;
     handler(ctx);
+    conn.pushBefore = -1;
     if (ctx.blocked) {
       conn.untakeSeq();
       this.stats.calls[spec.index]!--;
@@ -280,6 +295,19 @@ export class Dispatcher {
     return this.idx;
   }
 }
+
+/** Commands a RESP2 client may send while subscribed. */
+const SUBSCRIBED_OK = new Set([
+  'ping',
+  'subscribe',
+  'ssubscribe',
+  'psubscribe',
+  'unsubscribe',
+  'sunsubscribe',
+  'punsubscribe',
+  'quit',
+  'reset',
+]);
 
 export function argStr(conn: Connection, i: number): string {
   const p = conn.parser;

@@ -11,6 +11,9 @@ import { Blocking } from './blocking.ts';
 import type { Session } from './session.ts';
 import { argvParser, setParser, unwatchAll } from './transaction.ts';
 import { Dispatcher } from './dispatch.ts';
+import { OutputLimits } from './obuf-limits.ts';
+import { PubSub } from './pubsub.ts';
+import { enforceOutputLimit, wirePubSub } from './pubsub-wiring.ts';
 import { MonitorFeed } from './monitor.ts';
 import { admissionError, rejectClient } from './admission.ts';
 import { drainClients } from './drain.ts';
@@ -59,12 +62,18 @@ export class Server {
   /** Slow commands executed on the main thread (shards keep their own). */
   readonly slowlog = new SlowLog();
   readonly coordinator: Coordinator;
+  /** Pub/Sub channels and subscribers; `pubsub.publish(channel, message)` for other code. */
+  readonly pubsub: PubSub;
+  /** client-output-buffer-limit, per client class. */
+  readonly outputLimits: OutputLimits;
   readonly blocking = new Blocking(this);
   /** Open sessions (EXEC, cross-shard commands) and the one whose commands are being dispatched. */
   sessions = 0;
   activeSession: Session | null = null;
-  /** notify-keyspace-events flags (for the cross-shard executor's scratch runs). */
-  notifyFlags = 0;
+  /** notify-keyspace-events flags as shards use them (for the cross-shard executor's scratch runs). */
+  get notifyFlags(): number {
+    return this.pubsub.shardFlags;
+  }
   readonly conns = new Map<number, Connection>();
   readonly startedAt = Date.now();
   /** Highest used_memory INFO has reported. */
@@ -133,6 +142,12 @@ export class Server {
     });
     this.dispatcher = new Dispatcher(this, TABLE.length);
     this.coordinator = new Coordinator(this);
+    this.outputLimits = new OutputLimits(config.get('client-output-buffer-limit'));
+    this.pubsub = new PubSub((conn, bytes) => {
+      conn.push(bytes);
+      enforceOutputLimit(this, conn);
+    });
+    wirePubSub(this);
     this.shards.onDrained = this.afterReplies;
     this.shards.onExit = (i, code) => {
       this.log.fatal({ shard: i, code }, 'shard worker exited unexpectedly; shutting down');
@@ -312,7 +327,7 @@ export class Server {
 
   /** Keyspace notifications produced on main (the cross-shard executor's scratch runs). */
   keyspaceEvents(events: (number | string | Uint8Array)[]): void {
-    void events;
+    this.pubsub.keyspaceEvents(events);
   }
 
   closeAfterReply(conn: Connection): void {
@@ -360,6 +375,8 @@ export class Server {
   };
 
   flush(conn: Connection): void {
+    // Judged before writing, as Redis judges its reply list (subscribers: as messages arrive).
+    if (this.outputLimits.normalLimited && !conn.subscribed && enforceOutputLimit(this, conn)) return;
     const n = conn.pendingOutput;
     if (!conn.flush()) {
       conn.blockedOnWrite = true;
@@ -411,6 +428,7 @@ export class Server {
 
   private onClose(conn: Connection): void {
     conn.closed = true;
+    this.pubsub.removeClient(conn);
     this.conns.delete(conn.id);
     this.ringBlocked.delete(conn);
     this.pause.held.delete(conn);

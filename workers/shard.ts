@@ -15,6 +15,8 @@ import { modified, propagate } from '../src/commands/modified.ts';
 import { ShardNotifier } from '../src/commands/notify-shard.ts';
 import type { ShardContext } from '../src/commands/types.ts';
 import { RespWriter } from '../src/protocol/writer.ts';
+import { ShardPersistence } from '../src/persistence/shard-persist.ts';
+import type { PersistInit } from '../src/persistence/messages.ts';
 import {
   BELL,
   CONTROL,
@@ -70,6 +72,9 @@ interface ShardInit {
   latencySab: SharedArrayBuffer;
   slowlogSlowerThan: number;
   slowlogMaxLen: number;
+  persist: PersistInit;
+  persistPort: MessagePort;
+  persistIoPort: MessagePort;
 }
 
 const init = workerData as ShardInit;
@@ -100,6 +105,12 @@ const ctx: ShardContext = {
 };
 const notifier = new ShardNotifier(ctx, init.eventsPort, ctl);
 let controlSeen = 0;
+/** WAL, snapshots and recovery (src/persistence/shard-persist.ts). */
+const persist = new ShardPersistence(init.persist, init.persistPort, init.persistIoPort, ctx, {
+  writeReply,
+  flushReplies,
+  rep,
+});
 let expireBudgetMs = init.expireBudgetMs;
 let running = true;
 let ops = 0;
@@ -109,6 +120,8 @@ const park = new Int32Array(new SharedArrayBuffer(4));
 const memory = new MemoryGuard(ctx, stats);
 
 function execute(): void {
+  // Group marks of multi-shard writes, and -MISCONF for writes while the disk fails.
+  if (persist.intercept()) return;
   out.reset();
   out.resp3 = (view.flags & FLAG_RESP3) !== 0;
   if (ctx.propagated.length > 0) ctx.propagated.length = 0;
@@ -127,6 +140,7 @@ function execute(): void {
     // The shard parts of SLOWLOG itself are not entries: main logs the client's command once.
     if (slowlog.wants(us) && !TABLE[view.cmd]!.name.startsWith('slowlog|')) logSlow(us);
   }
+  persist.after();
   ops++;
   writeReply();
   if (ready.length > 0) writeReady();
@@ -200,6 +214,8 @@ function writeReply(): void {
 }
 
 function flushReplies(): void {
+  // Group commit: the WAL records of these replies are written (and fsynced) first.
+  persist.beforePublish();
   // Keyspace events go first, so main publishes them before delivering these replies.
   const events = ctx.events.length > 0;
   if (events) notifier.post();
@@ -356,11 +372,14 @@ function activeExpire(): void {
   if (latency[LAT_THRESHOLD]! > 0) sampleLatency(latency, EV_EXPIRE_CYCLE, performance.now() - t0);
 }
 
+// Load the data before serving (main answers -LOADING meanwhile).
+persist.recover();
 while (running) {
   const seen = req.seqValue();
   ks.now = Date.now();
   const n = drain();
   activeExpire();
+  persist.tick();
   // 'expired' events of active expiry have no replies to travel with.
   if (ctx.events.length > 0) flushReplies();
   const busy = memory.tick(n === 0);
@@ -374,8 +393,9 @@ while (running) {
     control();
     ks.housekeep();
     collectDropped();
-    const wait = Math.min(100, ks.wheel.msUntilNextDue(Date.now()));
+    const wait = Math.min(persist.sleepMs(), ks.wheel.msUntilNextDue(Date.now()));
     if (wait > 0 && !busy) req.sleep(seen, wait);
   }
 }
 publishStats();
+persist.close();

@@ -11,6 +11,7 @@ import { pairsToMap, plain, renderSlowlog, renderStats, slowlogEntries, table } 
 import { ConnectionError, ReplyError, RespConnection, type Reply } from './resp.ts';
 import { AdminError } from '../util/errors.ts';
 import { HELP, MAIN_HELP } from './help.ts';
+import { checkWal } from './check-wal.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAIL = 1;
@@ -29,6 +30,8 @@ interface Options {
   json: boolean;
   watch: number | null;
   showSecrets: boolean;
+  /** check-wal --repair */
+  repair: boolean;
   help: boolean;
   version: boolean;
   args: string[];
@@ -54,6 +57,7 @@ export function parseArgs(
     json: false,
     watch: null,
     showSecrets: false,
+    repair: false,
     help: false,
     version: false,
     args: [],
@@ -120,6 +124,9 @@ export function parseArgs(
         } else o.watch = 1;
         break;
       }
+      case '--repair':
+        o.repair = true;
+        break;
       case '--help':
         o.help = true;
         break;
@@ -185,10 +192,8 @@ export async function run(
     io.out(`${HELP[cmd]}\n`);
     return EXIT_OK;
   }
-  if (cmd === 'check-wal') {
-    io.err('check-wal: this server version has no WAL (persistence not implemented yet)\n');
-    return EXIT_USAGE;
-  }
+  // Offline: reads the data directory, never connects.
+  if (cmd === 'check-wal') return checkWal(rest, o.repair, io);
   if (o.passOnCommandLine && o.authWarning) {
     io.err(
       "Warning: using a password with '-a' or '--pass' on the command line may not be safe; " +

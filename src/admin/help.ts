@@ -9,7 +9,7 @@ Commands:
   info [section ...]                the INFO report
   slowlog [count] [--json]          the slow command log (SLOWLOG GET)
   ping                              check that the server answers, and how fast
-  check-wal                         verify WAL files (needs persistence: not available yet)
+  check-wal [--repair] [DIR]        verify (or repair) the WAL and snapshots of a data directory
   help [command]                    this text, or one command's help
 
 Connection options (as in redis-cli):
@@ -54,10 +54,14 @@ client and the command. Exits 2 if the server has no SLOWLOG command.`,
 
 Sends PING and prints the reply with the round-trip time. Exits 1 if the server is
 unreachable or refuses the connection.`,
-  'check-wal': `Usage: tessera-admin check-wal
+  'check-wal': `Usage: tessera-admin check-wal [--repair] [DIR]
 
-Verifies the write-ahead log files of a data directory. This server version has no
-persistence, so there is no WAL to check: the command says so and exits 2.`,
+Verifies the data directory DIR (default ./data) offline, like redis-check-aof: every WAL
+segment frame by frame (length and CRC-32C) and every snapshot's block checksums. A torn tail
+(an unfinished last write, which the server truncates by itself at start) is reported; a bad
+record in the middle fails the check (exit 1). --repair cuts a segment at its first bad record
+(the records after it are lost; later segments of that shard are renamed *.bad) so the server
+can start. Run it while the server is stopped.`,
   help: `Usage: tessera-admin help [command]
 
 Prints the general help, or the help of one command.`,

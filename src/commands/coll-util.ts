@@ -143,12 +143,13 @@ export function randomCount(c: ShardContext, i: number): number | bigint | null 
 }
 
 /**
- * A reply of `n` random picks is built whole in the shard before it is sent: refuse one that
- * could not fit proto-max-bulk-len rather than exhaust the worker's memory (Redis would keep
- * writing until the client is disconnected or the process dies). `each` estimates an element.
+ * A reply of `n` random picks (with repetition: any n) is built whole in the shard before it is
+ * sent: refuse one estimated beyond proto-max-bulk-len rather than exhaust the worker's memory
+ * (Redis would keep writing until the client is disconnected or the process dies). `each` is
+ * the average payload of one pick; 8 bytes of RESP framing come on top.
  */
 export function tooLarge(c: ShardContext, n: number, each: number): boolean {
-  if (n * (each + 16) <= c.maxBulkLen) return false;
+  if (n * (Math.max(0, each) + 8) <= c.maxBulkLen) return false;
   c.out.error(REPLY_TOO_LARGE);
   return true;
 }

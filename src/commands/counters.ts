@@ -93,6 +93,8 @@ function incrbyfloat(c: ShardContext): void {
   const bytes = Buffer.from(formatHuman(sum));
   const nh = storeBytes(c, h, 0, bytes, -1);
   ks.arena.u8(nh)[ks.arena.base(nh) + ENCODING] = ENC_NO_INT;
+  // Logged as the resulting value (Redis: SET key value KEEPTTL), not as a float addition.
+  c.propagate(['set', req.copy(0), bytes, 'KEEPTTL']);
   c.modified(nh, NOTIFY_STRING, 'incrbyfloat');
   c.out.bulk(bytes, 0, bytes.length);
 }

@@ -275,7 +275,7 @@ function randomWithCount(c: ShardContext, hash: HashObject, l: number, withValue
   if (l < 0 || l === 1) {
     // CASE 1: picks with repetition, in random order.
     const count = Math.abs(l);
-    if (tooLarge(c, count, withValues ? 2 * HASH_MAX_LISTPACK_VALUE : HASH_MAX_LISTPACK_VALUE)) return;
+    if (tooLarge(c, count, withValues ? hash.avgPairBytes() : hash.avgPairBytes() / 2)) return;
     out.arrayHeader(count * pairs);
     for (let k = 0; k < count; k++) replyPick(c, hash, hash.randomIndex(), withValues);
     return;

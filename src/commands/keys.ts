@@ -97,6 +97,8 @@ function expireGeneric(c: ShardContext, unitMs: number, absolute: boolean, cmd: 
     if (flags & EXP_GT && (cur === 0 || when <= cur)) return out.integer(0);
     if (flags & EXP_LT && cur !== 0 && when >= cur) return out.integer(0);
   }
+  // Logged as PEXPIREAT (or DEL once due), as Redis propagates EXPIRE/PEXPIRE/EXPIREAT.
+  c.propagate(when <= ks.now ? ['del', req.copy(0)] : ['pexpireat', req.copy(0), String(when)]);
   if (when <= ks.now) {
     c.modified(h, NOTIFY_GENERIC, 'del');
     ks.removeFound(h);

@@ -7,6 +7,7 @@ import { latencyHandlers } from './latency.ts';
 import { memoryHandlers } from './memory.ts';
 import { serverHandlers } from './server.ts';
 import { slowlogHandlers } from './slowlog.ts';
+import { persistenceHandlers } from './persistence.ts';
 import { monitorHandlers } from './monitor.ts';
 import { pubsubHandlers } from './pubsub.ts';
 import { commandByName } from './table.ts';
@@ -24,6 +25,7 @@ export function attachLocalCommands(): void {
     ...introspectionHandlers,
     ...serverHandlers,
     ...slowlogHandlers,
+    ...persistenceHandlers,
     ...latencyHandlers,
     ...memoryHandlers,
     ...debugHandlers,

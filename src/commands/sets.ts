@@ -156,7 +156,7 @@ function srandmember(c: ShardContext): void {
   if (l < 0 || l === 1) {
     // CASE 1: picks with repetition.
     const count = Math.abs(l);
-    if (tooLarge(c, count, set.isIntset() ? 20 : 64)) return;
+    if (tooLarge(c, count, set.avgMemberBytes())) return;
     out.arrayHeader(count);
     for (let k = 0; k < count; k++) replyMember(c, set, set.randomIndex());
     return;

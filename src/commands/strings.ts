@@ -91,6 +91,8 @@ function set(c: ShardContext): void {
     return;
   }
   const expireAt = flags & KEEPTTL ? -1 : parsed.expireAt;
+  // The WAL must not depend on when it is replayed: any expiry is logged as SET … PXAT.
+  if (parsed.expIdx >= 0) c.propagate(['set', req.copy(0), req.copy(1), 'PXAT', String(expireAt)]);
   const nh = storeArg(c, h, 0, 1, expireAt);
   c.modified(nh, NOTIFY_STRING, 'set');
   if (flags & EXPIRY) c.modified(nh, NOTIFY_GENERIC, 'expire');
@@ -110,6 +112,7 @@ function setnx(c: ShardContext): void {
 function setexGeneric(c: ShardContext, unit: number, cmd: string): void {
   const ms = expireArg(c, 1, unit, false, cmd);
   if (ms < 0) return;
+  c.propagate(['set', c.req.copy(0), c.req.copy(2), 'PXAT', String(ms)]);
   const h = c.ks.lookup(c.req.db, c.req.u8, c.req.off[0]!, c.req.len[0]!);
   const nh = storeArg(c, h, 0, 2, ms);
   c.modified(nh, NOTIFY_STRING, 'set');
@@ -144,6 +147,8 @@ function getex(c: ShardContext): void {
   const ks = c.ks;
   ks.touch(h);
   replyValue(c, h);
+  // Logged in absolute form, as Redis propagates GETEX's expiry (PEXPIREAT).
+  if (flags & EXPIRY) c.propagate(['pexpireat', c.req.copy(0), String(parsed.expireAt)]);
   if (flags & PERSIST) {
     if (ks.getExpire(h) !== 0) {
       ks.setExpire(c.req.db, h, 0);

@@ -10,6 +10,7 @@ import { setCommands } from './sets.ts';
 import { sortCommands } from './sort.ts';
 import { stringCommands } from './strings.ts';
 import { slowlogCommands } from './slowlog.ts';
+import { persistenceCommands } from './persistence.ts';
 import type { CatalogEntry, CommandDef, CommandSpec } from './types.ts';
 
 /**
@@ -102,6 +103,7 @@ const defs: CommandDef[] = [
   ...memoryCommands,
   ...debugCommands,
   ...slowlogCommands,
+  ...persistenceCommands,
   ...hashCommands,
   ...setCommands,
   ...bitmapCommands,

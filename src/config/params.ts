@@ -54,6 +54,11 @@ export interface ConfigValues {
   'enable-debug-command': 'no' | 'yes' | 'local';
   'metrics-port': number;
   'metrics-bind': string;
+  appendonly: boolean;
+  appendfsync: 'always' | 'everysec' | 'no';
+  'auto-aof-rewrite-percentage': number;
+  'auto-aof-rewrite-min-size': number;
+  'wal-repair': boolean;
   maxmemory: number;
   'maxmemory-policy': MaxmemoryPolicy;
   'maxmemory-samples': number;
@@ -125,6 +130,11 @@ const TABLE: { readonly [K in ParamName]: TableRow<K> } = {
   'enable-debug-command': { type: 'enum', mutable: false },
   'metrics-port': { type: 'int', mutable: false },
   'metrics-bind': { type: 'string', mutable: false },
+  appendonly: { type: 'bool', mutable: true },
+  appendfsync: { type: 'enum', mutable: true },
+  'auto-aof-rewrite-percentage': { type: 'int', mutable: true },
+  'auto-aof-rewrite-min-size': { type: 'bytes', mutable: true },
+  'wal-repair': { type: 'bool', mutable: false },
   maxmemory: { type: 'bytes', mutable: true },
   'maxmemory-policy': { type: 'enum', mutable: true },
   'maxmemory-samples': { type: 'int', mutable: true },

@@ -4,6 +4,7 @@ import { errorStats } from './error-stats.ts';
 import { histogramPercentile } from './command-stats.ts';
 import * as S from '../router/shard-stats.ts';
 import type { Server } from '../server/server.ts';
+import { persistenceInfo } from '../persistence/info-fields.ts';
 import { REDIS_VERSION, TESSERA_VERSION } from '../version.ts';
 
 /**
@@ -119,16 +120,7 @@ const stats: Section = (srv) => {
   ];
 };
 
-/** Nothing is persisted yet: these are the true values, in Redis's field names. */
-const persistence: Section = (srv) => [
-  ['loading', 0],
-  ['async_loading', 0],
-  ['rdb_changes_since_last_save', 0],
-  ['rdb_bgsave_in_progress', 0],
-  ['rdb_last_save_time', Math.floor(srv.startedAt / 1000)],
-  ['aof_enabled', 0],
-  ['aof_rewrite_in_progress', 0],
-];
+const persistence: Section = (srv) => persistenceInfo(srv);
 
 const replication: Section = () => [
   ['role', 'master'],

@@ -7,6 +7,7 @@
 import type { RespWriter } from '../protocol/writer.ts';
 import * as S from '../router/shard-stats.ts';
 import type { Server } from '../server/server.ts';
+import { walLag, walPosition } from '../persistence/info-fields.ts';
 import { TESSERA_VERSION } from '../version.ts';
 
 /** The window ops/s is computed over. */
@@ -87,9 +88,10 @@ export interface StatsFigures {
   ring_depth_bytes: number;
   expired_keys: number;
   evicted_keys: number;
-  /** Persistence does not exist yet: always null (never a made-up number). */
-  wal_position: null;
-  wal_lag_bytes: null;
+  /** Bytes appended to the WAL since start; null with appendonly no. */
+  wal_position: number | null;
+  /** Of those, bytes not yet made durable by an fsync; null with appendonly no. */
+  wal_lag_bytes: number | null;
 }
 
 export interface StatsReport {
@@ -118,8 +120,8 @@ export function collectStats(srv: Server): StatsReport {
       expired_keys: st[S.ST_EXPIRED]!,
       // Eviction is not implemented: nothing is ever evicted.
       evicted_keys: 0,
-      wal_position: null,
-      wal_lag_bytes: null,
+      wal_position: walPosition(srv, i),
+      wal_lag_bytes: walLag(srv, i),
     };
     shards[String(i)] = f;
     total.ops += f.ops;
@@ -128,6 +130,8 @@ export function collectStats(srv: Server): StatsReport {
     total.memory_bytes += f.memory_bytes;
     total.ring_depth_bytes += f.ring_depth_bytes;
     total.expired_keys += f.expired_keys;
+    if (f.wal_position !== null) total.wal_position = (total.wal_position ?? 0) + f.wal_position;
+    if (f.wal_lag_bytes !== null) total.wal_lag_bytes = (total.wal_lag_bytes ?? 0) + f.wal_lag_bytes;
   }
   total.ops_per_sec = Math.round(perShard.reduce((a, b) => a + b, 0));
   return {

@@ -51,6 +51,22 @@ export const E = {
     "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a Bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.",
 } as const;
 
+/** Persistence (server.c, rdb.c, aof.c). */
+export const PERSIST_E = {
+  LOADING: 'LOADING Redis is loading the dataset in memory',
+  BGSAVE_IN_PROGRESS: 'ERR Background save already in progress',
+  REWRITE_IN_PROGRESS: 'ERR Background append only file rewriting already in progress',
+  BGSAVE_OTHER_CHILD:
+    "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+  /** SAVE that failed (shared.err). */
+  SAVE_FAILED: 'ERR',
+} as const;
+
+/** -MISCONF while WAL writes or fsyncs fail (server.c writeCommandsGetDiskErrorMessage, AOF case). */
+export function misconfAof(reason: string): string {
+  return `MISCONF Errors writing to the AOF file: ${reason}`;
+}
+
 export function wrongArity(cmd: string): string {
   return `ERR wrong number of arguments for '${cmd}' command`;
 }

@@ -112,6 +112,28 @@ export class Ring {
     return this.localTail !== Atomics.load(this.ctl, TAIL);
   }
 
+  /**
+   * Take back the frames committed since the last publish (copies, in order): the producer
+   * may then commit some of them again and keep others for later (a WAL that failed to reach
+   * the disk holds back the replies of the writes it could not log).
+   */
+  takeUnpublished(): Buffer[] {
+    const out: Buffer[] = [];
+    let p = Atomics.load(this.ctl, TAIL);
+    while (p !== this.localTail) {
+      const len = this.i32[p >> 2]!;
+      if (len === WRAP) {
+        p = 0;
+        continue;
+      }
+      out.push(Buffer.from(this.u8.subarray(p + 4, p + 4 + len)));
+      p += 4 + ((len + 3) & ~3);
+      if (p >= this.capacity) p = 0;
+    }
+    this.localTail = Atomics.load(this.ctl, TAIL);
+    return out;
+  }
+
   /** Make the batch visible and wake the consumer if it sleeps. Returns true when it woke it. */
   publish(): boolean {
     Atomics.store(this.ctl, TAIL, this.localTail);

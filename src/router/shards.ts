@@ -27,6 +27,8 @@ export interface ShardOptions {
   commands: number;
   slowlogSlowerThan: number;
   slowlogMaxLen: number;
+  /** Extra workerData (and ports to transfer) for shard i: persistence's init and ports. */
+  extra?: (i: number) => { data: Record<string, unknown>; transfer: MessagePort[] };
 }
 
 /** Keyspace events a shard posts: [db, event, key] triples (ShardContext.events). */
@@ -102,8 +104,10 @@ export class ShardSet {
       const statsSab = new SharedArrayBuffer(statsSlots(opts.databases) * 8);
       const execSab = new SharedArrayBuffer(execStatsBytes(opts.commands));
       const latencySab = new SharedArrayBuffer(latencyBlockBytes());
+      const extra = opts.extra?.(i);
       const worker = new Worker(new URL('../../workers/shard.ts', import.meta.url), {
         workerData: {
+          ...extra?.data,
           shardId: i,
           databases: opts.databases,
           reqSab: req.sab,
@@ -122,7 +126,7 @@ export class ShardSet {
           slowlogSlowerThan: opts.slowlogSlowerThan,
           slowlogMaxLen: opts.slowlogMaxLen,
         },
-        transferList: [reqSpill.port2, repSpill.port1, hold.port2, control.port2, events.port1],
+        transferList: [reqSpill.port2, repSpill.port1, hold.port2, control.port2, ...(extra?.transfer ?? []), events.port1],
         name: `shard-${i}`,
       });
       worker.on('error', (err) => {

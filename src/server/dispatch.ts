@@ -9,6 +9,8 @@ import {
   wrongArity,
 } from '../protocol/redis-errors.ts';
 import { FLAG_RESP3, REQ_HEADER } from '../router/frames.ts';
+import { persistenceRefusal, walGroup } from '../persistence/gate.ts';
+import { OP_WAL_GROUP } from '../persistence/group-frames.ts';
 import type { ShardSet } from '../router/shards.ts';
 import { combiner, localWriter } from './combine.ts';
 import type { Connection } from './connection.ts';
@@ -75,6 +77,12 @@ export class Dispatcher {
     if (!conn.authenticated && !spec.noAuth) {
       this.stats.rejected[spec.index]!++;
       return this.fail(conn, E.NOAUTH);
+    }
+    // -LOADING while the data set loads, -MISCONF for writes while a WAL cannot be written.
+    const refusal = persistenceRefusal(this.srv.persistence, spec);
+    if (refusal !== null) {
+      this.stats.rejected[spec.index]!++;
+      return this.fail(conn, refusal);
     }
     // maxmemory: -OOM for denyoom commands when their shard(s) cannot evict (server/oom.ts).
     if (oomRefused(this.shards, spec, conn.parser)) {
@@ -225,12 +233,14 @@ export class Dispatcher {
   /** Enqueue per-shard parts of one command atomically (all rings or none) with a combiner. */
   sendParts(conn: Connection, spec: CommandSpec, lists: number[][], positions: number[][] | null): boolean {
     const p = conn.parser;
+    // A write split across shards is logged as one all-or-nothing group (persistence/gate.ts).
+    const group = walGroup(this.srv.persistence, spec, lists, positions);
     for (let s = 0; s < lists.length; s++) {
       const l = lists[s]!;
       if (l.length === 0 && positions !== null) continue;
       let size = REQ_HEADER;
       for (const a of l) size += 4 + ((p.ends[a]! - p.starts[a]! + 3) & ~3);
-      if (!this.shards.canFit(s, size)) return false;
+      if (!this.shards.canFit(s, size + (group === null ? 0 : group.markBytes))) return false;
     }
     const seq = conn.takeSeq();
     const flags = conn.resp3 ? FLAG_RESP3 : 0;
@@ -242,6 +252,7 @@ export class Dispatcher {
       if (l.length === 0 && positions !== null) continue;
       const idx = this.scratch(l.length);
       for (let i = 0; i < l.length; i++) idx[i] = l[i]!;
+      if (group !== null) this.shards.sendBuffers(s, group.gid, 0, OP_WAL_GROUP, conn.db, 0, group.args);
       this.shards.send(s, conn.id, seq, spec.index, conn.db, flags, p.buf, p.starts, p.ends, idx, l.length);
       parts++;
     }

@@ -26,6 +26,7 @@ import { CommandStats } from '../observability/command-stats.ts';
 import { SlowLog } from '../observability/slowlog.ts';
 import { LatencyMonitor } from '../observability/latency-monitor.ts';
 import { MetricsHttp } from '../observability/http.ts';
+import { Persistence } from '../persistence/controller.ts';
 import { usedMemory } from '../observability/info.ts';
 import { MEMORY_PARAMS, shardValue } from '../commands/memory-guard.ts';
 
@@ -62,6 +63,8 @@ export class Server {
   /** Slow commands executed on the main thread (shards keep their own). */
   readonly slowlog = new SlowLog();
   readonly coordinator: Coordinator;
+  /** WAL, snapshots, recovery (src/persistence). */
+  readonly persistence: Persistence;
   /** Pub/Sub channels and subscribers; `pubsub.publish(channel, message)` for other code. */
   readonly pubsub: PubSub;
   /** client-output-buffer-limit, per client class. */
@@ -111,6 +114,7 @@ export class Server {
     this.log = log;
     this.stopped = new Promise((r) => (this.resolveStopped = r));
     const shardCount = config.get('shards');
+    this.persistence = new Persistence(config, log, shardCount);
     this.shards = new ShardSet({
       shards: shardCount,
       databases: config.get('databases'),
@@ -120,6 +124,7 @@ export class Server {
       commands: TABLE.length,
       slowlogSlowerThan: config.get('slowlog-log-slower-than'),
       slowlogMaxLen: config.get('slowlog-max-len'),
+      extra: (i) => this.persistence.shardInit(i),
     });
     attachLocalCommands();
     this.opsSampler = new OpsSampler(shardCount);
@@ -172,6 +177,7 @@ export class Server {
 
   async start(): Promise<void> {
     this.shards.start(this.onReply);
+    this.persistence.start();
     const port = this.config.get('port');
     for (const addr of this.config.get('bind')) {
       const optional = addr.startsWith('-');
@@ -200,6 +206,8 @@ export class Server {
     if (this.listeners.length === 0) throw new StartupError('no bind address could be listened on');
     this.startCron();
     this.metricsHttp = await MetricsHttp.start(this, this.log);
+    // Clients connecting meanwhile get -LOADING; the ready line follows the load.
+    await this.persistence.loaded;
     this.ready = !this.shuttingDown;
   }
 
@@ -484,6 +492,7 @@ export class Server {
     } else this.log.info(drain, 'closed client connections');
     await closed;
     await this.shards.stop();
+    await this.persistence.stop();
     await this.metricsHttp?.close();
     this.log.info({ code }, 'bye');
     process.exitCode = code;

@@ -47,6 +47,11 @@ export class Keyspace {
    * by the wheel): keyspace notifications, WATCH and the WAL's DEL record hang off it.
    */
   onExpired: ((h: number, db: number) => void) | null = null;
+  /**
+   * Copy-on-write hooks of a running snapshot (persistence/snapshot.ts): touch() before a
+   * record is read, changed or deleted, created() for records made after the snapshot began.
+   */
+  snapshot: { touch(h: number, db: number): void; created(h: number): void } | null = null;
   /** Like onExpired, for keys evicted to respect maxmemory (evictFound). */
   onEvicted: ((h: number, db: number) => void) | null = null;
   evictedKeys = 0;
@@ -97,6 +102,7 @@ export class Keyspace {
     this.created = 0;
     const h = t.find(this.arena, u8, off, len, hash);
     if (h === 0) return 0;
+    if (this.snapshot !== null) this.snapshot.touch(h, db);
     const exp = this.arena.f64(h)[(this.arena.base(h) + EXPIRE) >> 3]!;
     if (exp !== 0 && exp <= this.now) {
       if (this.onExpired !== null) this.onExpired(h, db);
@@ -255,11 +261,16 @@ export class Keyspace {
       const chunk = arena.sizeOf(h);
       // Reuse the chunk when the new record fits and does not waste most of it.
       if (size > chunk || size * 2 < chunk) {
-        const nh = arena.alloc(size);
+        // A value growing in place (APPEND, SETRANGE, SETBIT) gets slack like Redis's sds
+        // (double below 1 MiB, then +1 MiB), so building it byte by byte is not quadratic.
+        const nh = arena.alloc(
+          keep > 0 && size > chunk ? (size < 1 << 20 ? size * 2 : size + (1 << 20)) : size,
+        );
         copyRecordPrefix(arena, h, nh, HEADER + len + keep);
         arena.u8(h)[arena.base(h) + OWNER] = 0;
         arena.free(h);
         t.replaceFound(nh);
+        if (this.snapshot !== null) this.snapshot.created(nh);
         h = nh;
         if (oldExp !== 0 && expireAt === -1) this.wheel.add(h, oldExp);
       }
@@ -275,6 +286,7 @@ export class Keyspace {
       r[b + OWNER] = this.dbTable[db]! + 1;
       for (let i = 0; i < len; i++) r[b + KEY_OFF + i] = u8[off + i]!;
       t.insert(h, this.lastHash);
+      if (this.snapshot !== null) this.snapshot.created(h);
       this.created = h;
     }
     const b = arena.base(h);

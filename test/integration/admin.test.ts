@@ -64,7 +64,7 @@ t.test('stats: a table with one row per shard and totals; --json parses', async 
   t.match(table.out, /\n0 +\S+ +\S+ +1\.\dk /, 'shard 0 row (keys as 1.5k)');
   t.match(table.out, /\n1 +\S+ +\S+ +1\.\dk /, 'shard 1 row');
   t.match(table.out, /\ntotal +\S+ +\S+ +3\.0k +0 +\d+\.\d MiB /, 'totals: 3.0k keys, memory in MiB');
-  t.match(table.out, /wal: n\/a \(persistence is not implemented/, 'WAL absent, said so');
+  t.notMatch(table.out, /wal: n\/a/, 'the WAL columns have figures');
 
   const json = await admin(['stats', '--json', ...P]);
   t.equal(json.code, 0);
@@ -76,7 +76,7 @@ t.test('stats: a table with one row per shard and totals; --json parses', async 
   t.equal(s.shard_count, 2);
   t.equal(s.total.keys, 3000);
   t.equal(s.shards['0']!.keys + s.shards['1']!.keys, 3000);
-  t.equal(s.total.wal_position, null);
+  t.type(s.total.wal_position, 'number');
 });
 
 t.test('stats --watch redraws until Ctrl-C, then exits 0', async (t) => {
@@ -137,9 +137,9 @@ t.test('errors: unreachable server, usage, check-wal, --help', async (t) => {
   t.match(usage.err, /unknown command 'frobnicate'/);
   t.equal((await admin(['config', 'get', ...P])).code, 2, 'missing argument is a usage error');
 
-  const wal = await admin(['check-wal', ...P]);
+  const wal = await admin(['check-wal', '/nonexistent/tessera-data']);
   t.equal(wal.code, 2);
-  t.equal(wal.err, 'check-wal: this server version has no WAL (persistence not implemented yet)\n');
+  t.equal(wal.err, 'check-wal: cannot open directory /nonexistent/tessera-data\n');
 
   for (const cmd of ['stats', 'config', 'info', 'slowlog', 'ping', 'check-wal']) {
     const h = await admin([cmd, '--help']);

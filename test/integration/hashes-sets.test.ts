@@ -279,3 +279,21 @@ t.test('multi-key set commands with keys in different shards give Redis answers'
     t.equal(got, want, msg, todo === undefined ? {} : { todo });
   }
 });
+
+t.test('random picks: large counts work, absurd ones are refused instead of exhausting memory', async (t) => {
+  const c = new Redis(tes.port);
+  t.teardown(() => c.disconnect());
+  await c.del('rh', 'rs');
+  await c.hset('rh', 'a', '1', 'b', '2');
+  await c.sadd('rs', 'x', 'y', 'z');
+  t.equal(((await c.hrandfield('rh', -100_000, 'WITHVALUES')) as string[]).length, 200_000);
+  t.equal((await c.srandmember('rs', -100_000)).length, 100_000);
+  for (const cmd of [
+    ['HRANDFIELD', 'rh', '-9223372036854775807'],
+    ['HRANDFIELD', 'rh', '-4611686018427387903', 'WITHVALUES'],
+    ['SRANDMEMBER', 'rs', '-9223372036854775807'],
+  ]) {
+    await t.rejects(c.call(cmd[0]!, ...cmd.slice(1)), /proto-max-bulk-len/, cmd.join(' '));
+  }
+  t.equal(await c.hlen('rh'), 2, 'the server still answers');
+});

@@ -275,6 +275,13 @@ export class HashObject implements StoreObject {
     r.len = s.length;
   }
 
+  /** Average bytes of a field plus its value (sizes a reply of random picks before building it). */
+  avgPairBytes(): number {
+    if (this.size === 0) return 0;
+    if (this.index === null) return this.used / this.size - 2;
+    return this.strBytes / this.size - 32;
+  }
+
   /** A uniformly random field index (the hash is not empty). */
   randomIndex(): number {
     return Math.floor(Math.random() * this.size);

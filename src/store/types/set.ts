@@ -212,6 +212,13 @@ export class SetObject implements StoreObject {
     return this.ints![i]!;
   }
 
+  /** Average bytes of a member as replied (sizes a reply of random picks before building it). */
+  avgMemberBytes(): number {
+    if (this.size === 0) return 0;
+    if (this.ints !== null) return this.width === 2 ? 6 : this.width === 4 ? 11 : 20;
+    return this.strBytes / this.size - 16;
+  }
+
   randomIndex(): number {
     return Math.floor(Math.random() * this.size);
   }

@@ -17,10 +17,18 @@ import type { CommandDef, ShardContext } from './types.ts';
 const ref = newRef();
 const ref2 = newRef();
 
-/** The key (argument 0): its handle, 0 when absent, -1 after replying WRONGTYPE. */
-function lookupHash(c: ShardContext): number {
+/**
+ * The key (argument 0): its handle, 0 when absent, -1 after replying WRONGTYPE. Like Redis's
+ * lookupKeyRead/lookupKeyWrite it records the access, and reads count keyspace hits/misses.
+ */
+function lookupHash(c: ShardContext, read = true): number {
   const { ks, req } = c;
   const h = ks.lookup(req.db, req.u8, req.off[0]!, req.len[0]!);
+  if (h !== 0) ks.touch(h);
+  if (read) {
+    if (h !== 0) ks.hits++;
+    else ks.misses++;
+  }
   if (h !== 0 && ks.type(h) !== TYPE_HASH) {
     c.out.error(E.WRONGTYPE);
     return -1;
@@ -30,7 +38,7 @@ function lookupHash(c: ShardContext): number {
 
 /** Redis hashTypeLookupWriteOrCreate: the hash at argument 0, created empty when absent. */
 function lookupOrCreate(c: ShardContext): number {
-  const h = lookupHash(c);
+  const h = lookupHash(c, false);
   if (h !== 0) return h;
   const { ks, req } = c;
   return ks.writeObject(req.db, 0, req.u8, req.off[0]!, req.len[0]!, new HashObject(), 0);
@@ -101,7 +109,7 @@ function hmget(c: ShardContext): void {
 }
 
 function hdel(c: ShardContext): void {
-  const h = lookupHash(c);
+  const h = lookupHash(c, false);
   if (h < 0) return;
   if (h === 0) return c.out.integer(0);
   const { ks, req } = c;

@@ -13,10 +13,18 @@ import { NOTIFY_GENERIC, NOTIFY_SET } from './notify-flags.ts';
 import { argInt64 } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
 
-/** The key at argument i: its handle, 0 when absent, -1 after replying WRONGTYPE. */
-export function lookupSet(c: ShardContext, i: number): number {
+/**
+ * The key at argument i: its handle, 0 when absent, -1 after replying WRONGTYPE. Like Redis's
+ * lookupKeyRead/lookupKeyWrite it records the access, and reads count keyspace hits/misses.
+ */
+export function lookupSet(c: ShardContext, i: number, read = true): number {
   const { ks, req } = c;
   const h = ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!);
+  if (h !== 0) ks.touch(h);
+  if (read) {
+    if (h !== 0) ks.hits++;
+    else ks.misses++;
+  }
   if (h !== 0 && ks.type(h) !== TYPE_SET) {
     c.out.error(E.WRONGTYPE);
     return -1;
@@ -133,9 +141,10 @@ function unionDiff(c: ShardContext, from: number, to: number, dst: number, op: n
 /** SMOVE source destination member. */
 function smove(c: ShardContext): void {
   const { ks, req, out } = c;
-  const hs = lookupSet(c, 0);
+  const hs = lookupSet(c, 0, false);
   if (hs < 0) return;
   let hd = ks.lookup(req.db, req.u8, req.off[1]!, req.len[1]!);
+  if (hd !== 0) ks.touch(hd);
   if (hs === 0) return out.integer(0);
   if (hd !== 0 && ks.type(hd) !== TYPE_SET) return out.error(E.WRONGTYPE);
   const m: Member = memberOf(req.u8, req.off[2]!, req.len[2]!);

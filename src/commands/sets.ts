@@ -16,7 +16,7 @@ const argMember = (c: ShardContext, i: number): Member => memberOf(c.req.u8, c.r
 
 function sadd(c: ShardContext): void {
   const { ks, req } = c;
-  let h = lookupSet(c, 0);
+  let h = lookupSet(c, 0, false);
   if (h < 0) return;
   let set: SetObject;
   if (h === 0) {
@@ -30,7 +30,7 @@ function sadd(c: ShardContext): void {
 }
 
 function srem(c: ShardContext): void {
-  const h = lookupSet(c, 0);
+  const h = lookupSet(c, 0, false);
   if (h < 0) return;
   if (h === 0) return c.out.integer(0);
   const { ks, req } = c;
@@ -81,7 +81,7 @@ function spop(c: ShardContext): void {
   const { ks, req, out } = c;
   if (req.argc > 2) return out.error(E.SYNTAX);
   if (req.argc === 2) return spopCount(c);
-  const h = lookupSet(c, 0);
+  const h = lookupSet(c, 0, false);
   if (h < 0) return;
   if (h === 0) return out.nullBulk();
   const set = ks.getObject<SetObject>(h);
@@ -101,7 +101,7 @@ function spopCount(c: ShardContext): void {
   const { ks, req, out } = c;
   const n = argInt64(req, 1);
   if (n === null || n < 0) return out.error(E_HS.MUST_BE_POSITIVE);
-  const h = lookupSet(c, 0);
+  const h = lookupSet(c, 0, false);
   if (h < 0) return;
   if (h === 0 || n === 0) return out.setHeader(0);
   const set = ks.getObject<SetObject>(h);

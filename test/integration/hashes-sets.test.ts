@@ -297,3 +297,57 @@ t.test('random picks: large counts work, absurd ones are refused instead of exha
   }
   t.equal(await c.hlen('rh'), 2, 'the server still answers');
 });
+
+t.test('reads count keyspace hits and misses as Redis does, writes do not', async (t) => {
+  const [a, b] = await pair(false);
+  t.teardown(() => {
+    a.close();
+    b.close();
+  });
+  const stats = async (c: TreeClient): Promise<number[]> => {
+    const info = String((await c.call('INFO', 'stats')).v);
+    return ['keyspace_hits', 'keyspace_misses'].map((k) => Number(new RegExp(`${k}:(\\d+)`).exec(info)![1]));
+  };
+  const cmds: Arg[][] = [
+    ['HSET', 'h', 'a', '1'],
+    ['SADD', 's', '1', '2'],
+    ['SADD', 't', '2'],
+    ['HGET', 'h', 'a'],
+    ['HGET', 'nokey', 'a'],
+    ['HDEL', 'h', 'zz'],
+    ['HINCRBY', 'h', 'c', '1'],
+    ['HMGET', 'h', 'a', 'b'],
+    ['HRANDFIELD', 'h'],
+    ['HSCAN', 'h', '0'],
+    ['HGETALL', 'h'],
+    ['HEXISTS', 'str', 'a'],
+    ['SINTER', 's', 't'],
+    ['SINTERSTORE', 'd', 's', 't'],
+    ['SUNIONSTORE', 'd', 's', 't', 'nokey'],
+    ['SINTERCARD', '2', 's', 'nokey'],
+    ['SMOVE', 's', 't', '1'],
+    ['SPOP', 't'],
+    ['SRANDMEMBER', 's'],
+    ['SSCAN', 's', '0'],
+    ['SMISMEMBER', 's', '1'],
+    ['SREM', 's', '9'],
+    ['SMEMBERS', 's'],
+  ];
+  await Promise.all([
+    a.call('FLUSHALL'),
+    b.call('FLUSHALL'),
+    a.call('SET', 'str', 'x'),
+    b.call('SET', 'str', 'x'),
+  ]);
+  await new Promise((r) => setTimeout(r, 150));
+  const [a0, b0] = await Promise.all([stats(a), stats(b)]);
+  for (const cmd of cmds) await Promise.all([a.call(...cmd), b.call(...cmd)]);
+  // Shards publish their counters when idle: give them a moment.
+  await new Promise((r) => setTimeout(r, 150));
+  const [a1, b1] = await Promise.all([stats(a), stats(b)]);
+  t.same(
+    a1.map((v, i) => v - a0[i]!),
+    b1.map((v, i) => v - b0[i]!),
+    'keyspace_hits and keyspace_misses move by the same amounts',
+  );
+});

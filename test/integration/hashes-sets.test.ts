@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import { Redis } from 'ioredis';
-import { startOraclePair, type TT } from '../helpers/raw.ts';
+import { rawConnect, replies, resp, splitReplies, startOraclePair, type TT } from '../helpers/raw.ts';
 import { startTessera } from '../helpers/server.ts';
 import { keySlotOfString } from '../../src/router/keyslot.ts';
 import { hsGenerator, HS_KEYS, type HsStep } from '../helpers/hash-set-gen.ts';
@@ -350,4 +350,63 @@ t.test('reads count keyspace hits and misses as Redis does, writes do not', asyn
     b1.map((v, i) => v - b0[i]!),
     'keyspace_hits and keyspace_misses move by the same amounts',
   );
+});
+
+/** The keyevent notifications (channel and key, in order) that `cmds` raise on the server. */
+async function keyEvents(port: number, cmds: Arg[][]): Promise<string[]> {
+  const cmd = await rawConnect(port);
+  const sub = await rawConnect(port);
+  try {
+    await cmd.ask(resp('FLUSHALL'), replies(1));
+    await cmd.ask(resp('CONFIG', 'SET', 'notify-keyspace-events', 'KEA'), replies(1));
+    await sub.ask(resp('PSUBSCRIBE', '__keyevent@*__:*'), replies(1));
+    for (const c of cmds)
+      await cmd.ask(resp(...c.map((a) => (Buffer.isBuffer(a) ? a : String(a)))), replies(1));
+    // A message on a matching channel, published after every command replied, ends the list.
+    await cmd.ask(resp('PUBLISH', '__keyevent@0__:end', 'end'), replies(1));
+    await sub.until((b) => b.includes('__keyevent@0__:end'));
+    await cmd.ask(resp('CONFIG', 'SET', 'notify-keyspace-events', ''), replies(1));
+    const frames = splitReplies(sub.data()).slice(1);
+    return frames.map((f) => f.split('\r\n')).map((p) => `${p[6]} ${p[8]}`);
+  } finally {
+    cmd.end();
+    sub.end();
+  }
+}
+
+t.test('keyspace events of hash and set commands match redis-server', async (t) => {
+  const cmds: Arg[][] = [
+    ['HSET', 'h', 'a', '1', 'b', '2'],
+    ['HSETNX', 'h', 'a', 'x'],
+    ['HSETNX', 'h', 'c', 'x'],
+    ['HMSET', 'h', 'd', '1'],
+    ['HINCRBY', 'h', 'a', '2'],
+    ['HINCRBYFLOAT', 'h', 'f', '1.5'],
+    ['HINCRBY', 'h', 'c', '1'],
+    ['HDEL', 'h', 'nope'],
+    ['HDEL', 'h', 'a', 'b', 'c', 'd', 'f'],
+    ['SADD', 's', '1', '2', '3'],
+    ['SADD', 's', '1'],
+    ['SREM', 's', '9'],
+    ['SREM', 's', '3'],
+    ['SMOVE', 's', 't', '1'],
+    ['SMOVE', 's', 't', '2'],
+    ['SADD', 'u', '7'],
+    ['SPOP', 'u'],
+    ['SADD', 'u', '7', '8'],
+    ['SPOP', 'u', '0'],
+    ['SPOP', 'u', '5'],
+    ['SADD', 'a', '1', '2'],
+    ['SINTERSTORE', 'd', 'a', 't'],
+    ['SUNIONSTORE', 'd', 'a', 't'],
+    ['SDIFFSTORE', 'd', 'a', 'a'],
+    ['SINTERSTORE', 'd', 'a', 'nokey'],
+    ['SDIFFSTORE', 'd', 'a', 't'],
+    ['SINTERSTORE', 'd', 'a', 'nokey'],
+    ['SMEMBERS', 'a'],
+    ['SRANDMEMBER', 'a', '-3'],
+    ['HGETALL', 'h'],
+  ];
+  const [got, want] = [await keyEvents(tes.port, cmds), await keyEvents(red.port, cmds)];
+  t.same(got, want, `${want.length} events in the same order`);
 });

@@ -20,8 +20,8 @@ export function hold(c: ShardContext): void {
 }
 
 /**
- * OP_DUMP: for each key argument, nil or [type, expireAt, encoding, value], value being the
- * string's bytes or an array with the object's dump().
+ * OP_DUMP: for each key argument, nil or [type, expireAt, encoding, value]: for strings the
+ * encoding byte and the bytes, for other types OBJECT ENCODING and an array with dump().
  */
 export function dumpKeys(c: ShardContext): void {
   const { req, ks, out } = c;
@@ -39,7 +39,7 @@ export function dumpKeys(c: ShardContext): void {
       out.integer(ks.arena.u8(h)[ks.arena.base(h) + ENCODING]!);
       out.bulk(ks.arena.u8(h), ks.valueOffset(h), ks.valueLength(h));
     } else {
-      out.integer(0);
+      out.bulkString(ks.getObject(h).encoding());
       const items = ks.getObject(h).dump();
       out.arrayHeader(items.length);
       for (const it of items) out.bulk(it, 0, it.length);
@@ -66,7 +66,7 @@ export function applyHoldOps(c: ShardContext, ops: HoldOp[]): void {
       ks.arena.u8(nh).set(v, ks.valueOffset(nh));
       ks.arena.u8(nh)[ks.arena.base(nh) + ENCODING] = op.encoding;
     } else {
-      const obj = restoreObject(op.type, op.value as Uint8Array[]);
+      const obj = restoreObject(op.type, op.value as Uint8Array[], op.objEncoding);
       nh = ks.writeObject(op.db, h, op.key, 0, op.key.length, obj, op.expireAt);
     }
     void KEY_OFF;

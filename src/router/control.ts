@@ -47,6 +47,8 @@ export type HoldOp =
       value: Uint8Array | Uint8Array[];
       expireAt: number;
       encoding: number;
+      /** OBJECT ENCODING of a collection (keeps one-way conversions). */
+      objEncoding?: string;
     };
 
 /**

@@ -158,16 +158,17 @@ function scratchKeyspace(srv: Server): Keyspace {
 
 function load(ks: Keyspace, r: KeyRef, d: RespValue): void {
   if (!Array.isArray(d)) return;
-  const [type, exp, enc, value] = d as [number, Buffer, number, Buffer | Buffer[]];
+  const [type, exp, enc, value] = d as [number, Buffer, number | Buffer, Buffer | Buffer[]];
   const expireAt = Number(exp.toString());
   const h = ks.lookup(r.db, r.key, 0, r.key.length);
   if (type === TYPE_STRING) {
     const v = value as Buffer;
     const nh = ks.writeString(r.db, h, r.key, 0, r.key.length, v.length, expireAt);
     ks.arena.u8(nh).set(v, ks.valueOffset(nh));
-    ks.arena.u8(nh)[ks.arena.base(nh) + ENCODING] = enc;
+    ks.arena.u8(nh)[ks.arena.base(nh) + ENCODING] = enc as number;
   } else {
-    ks.writeObject(r.db, h, r.key, 0, r.key.length, restoreObject(type, value as Buffer[]), expireAt);
+    const obj = restoreObject(type, value as Buffer[], (enc as Buffer).toString());
+    ks.writeObject(r.db, h, r.key, 0, r.key.length, obj, expireAt);
   }
 }
 
@@ -195,6 +196,7 @@ function writeOp(ks: Keyspace, r: KeyRef): HoldOp {
     value: isString ? ks.arena.u8(h).slice(vo, vo + ks.valueLength(h)) : ks.getObject(h).dump(),
     expireAt: ks.getExpire(h),
     encoding: isString ? ks.arena.u8(h)[ks.arena.base(h) + ENCODING]! : 0,
+    objEncoding: isString ? undefined : ks.getObject(h).encoding(),
   };
 }
 

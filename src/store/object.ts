@@ -26,7 +26,8 @@ export interface StoreObject {
   dump(): Uint8Array[];
 }
 
-type Restorer = (items: Uint8Array[]) => StoreObject;
+/** `encoding` (the source's OBJECT ENCODING) keeps a one-way conversion across moves between shards. */
+type Restorer = (items: Uint8Array[], encoding?: string) => StoreObject;
 const restorers = new Map<number, Restorer>();
 
 /** Each type module registers how to rebuild its values from dump(). */
@@ -34,10 +35,10 @@ export function registerType(type: number, restore: Restorer): void {
   restorers.set(type, restore);
 }
 
-export function restoreObject(type: number, items: Uint8Array[]): StoreObject {
+export function restoreObject(type: number, items: Uint8Array[], encoding?: string): StoreObject {
   const r = restorers.get(type);
   if (r === undefined) throw new Error(`no restorer for type ${type}`);
-  return r(items);
+  return r(items, encoding);
 }
 
 /** Approximate per-element overheads used by the containers' bytes() (V8 heap objects). */

@@ -126,7 +126,14 @@ export class ShardSet {
           slowlogSlowerThan: opts.slowlogSlowerThan,
           slowlogMaxLen: opts.slowlogMaxLen,
         },
-        transferList: [reqSpill.port2, repSpill.port1, hold.port2, control.port2, ...(extra?.transfer ?? []), events.port1],
+        transferList: [
+          reqSpill.port2,
+          repSpill.port1,
+          hold.port2,
+          control.port2,
+          ...(extra?.transfer ?? []),
+          events.port1,
+        ],
         name: `shard-${i}`,
       });
       worker.on('error', (err) => {

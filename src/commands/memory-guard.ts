@@ -25,7 +25,7 @@ const EVICT_BUDGET_MS = 0.5;
 const IDLE_BUDGET_MS = 2;
 /** Main-loop slices of lazy freeing and compaction while requests keep coming. */
 const BUSY_BUDGET_MS = 0.2;
-const BUSY_GC_BYTES = 32 * 1024 * 1024;
+const BUSY_GC_BYTES = 16 * 1024 * 1024;
 const collect = (globalThis as { gc?: () => void }).gc;
 
 /** Per opcode: denyoom and always executed whole by one shard (see the module comment). */

@@ -12,8 +12,25 @@
  */
 
 export const PAGE_BYTES = 1 << 20;
-/** Arena memory released to the GC (pages on FLUSHALL, large records) and not yet collected. */
+/**
+ * Arena memory released to the GC and not yet collected. Arena buffers are freed explicitly
+ * (releaseBuffer), so this stays 0 unless a runtime lacks ArrayBuffer.prototype.transfer.
+ */
 export const droppedArena = { bytes: 0 };
+
+/**
+ * Free an ArrayBuffer's memory now rather than at some later major GC: transfer(0) detaches it
+ * (every view on it reads as empty) and V8 releases the backing store at once. An idle shard
+ * never runs a major GC, and a forced one costs tens of ms, so waiting for the GC either
+ * keeps freed memory in the RSS or stalls the shard. Returns false when it had to be left
+ * to the GC.
+ */
+export function releaseBuffer(buf: ArrayBufferLike): boolean {
+  const ab = buf as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
+  if (typeof ab.transfer !== 'function' || ab.detached) return false;
+  ab.transfer(0);
+  return true;
+}
 const UNIT_SHIFT = 3; // chunk offsets and sizes are multiples of 8 bytes
 const OFF_MASK = (1 << 17) - 1;
 export const LARGE = 1 << 30;
@@ -168,7 +185,8 @@ export class Arena {
 
   /** Drop every page and large record (FLUSHALL): memory goes back to the OS. */
   reset(): void {
-    droppedArena.bytes += this.allocatedBytes + this.pooledBytes;
+    for (let p = 1; p < this.pageU8.length; p++) this.releaseOrCount(this.pageU8[p]!.buffer);
+    for (const b of this.largeU8) this.releaseOrCount(b.buffer);
     this.pageU8.length = 1;
     this.pageI32.length = 1;
     this.pageF64.length = 1;
@@ -317,8 +335,12 @@ export class Arena {
     } else this.dropPage(p);
   }
 
+  private releaseOrCount(buf: ArrayBufferLike): void {
+    if (buf.byteLength > 0 && !releaseBuffer(buf)) droppedArena.bytes += buf.byteLength;
+  }
+
   private dropPage(p: number): void {
-    droppedArena.bytes += PAGE_BYTES;
+    this.releaseOrCount(this.pageU8[p]!.buffer);
     this.pageU8[p] = EMPTY_U8;
     this.pageI32[p] = EMPTY_I32;
     this.pageF64[p] = EMPTY_F64;
@@ -372,7 +394,7 @@ export class Arena {
   private freeLarge(h: number): void {
     const idx = h & ~LARGE;
     const bytes = this.largeU8[idx]!.byteLength;
-    droppedArena.bytes += bytes;
+    this.releaseOrCount(this.largeU8[idx]!.buffer);
     this.allocatedBytes -= bytes;
     this.usedBytes -= bytes;
     // Drop the buffer now so its memory is returned; keep the slot for reuse.

@@ -1,4 +1,4 @@
-import { Arena } from './arena.ts';
+import { Arena, releaseBuffer } from './arena.ts';
 import { KeyTable, dropped, hashBytes } from './keytable.ts';
 import { lfuDecayed, lfuIncr, lfuMinutes } from './lfu.ts';
 import { TimingWheel } from './timing-wheel.ts';
@@ -439,7 +439,7 @@ export class Keyspace {
         this.detached.shift();
         this.detachedPos = 0;
         this.detachedBytes -= slots.byteLength;
-        dropped.bytes += slots.byteLength;
+        if (!releaseBuffer(slots.buffer)) dropped.bytes += slots.byteLength;
       }
     }
     return this.detached.length > 0;

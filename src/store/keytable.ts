@@ -1,4 +1,4 @@
-import type { Arena } from './arena.ts';
+import { releaseBuffer, type Arena } from './arena.ts';
 import { KEY_LEN, KEY_OFF } from './record.ts';
 
 /**
@@ -19,7 +19,8 @@ const MIGRATE_STEP = 64;
 /**
  * Bytes of index tables dropped (after a rehash or a clear) and not yet collected: V8 only
  * returns ArrayBuffer memory on a major GC, which an idle shard never triggers, so the shard
- * asks for one when this grows (see workers/shard.ts).
+ * asks for one when this grows (see workers/shard.ts). Tables are freed explicitly (free()
+ * below), so this only grows on a runtime without ArrayBuffer.prototype.transfer.
  */
 export const dropped = { bytes: 0 };
 
@@ -206,14 +207,22 @@ export class KeyTable {
    */
   detach(): Int32Array[] {
     const arrays = this.old !== null ? [this.slots, this.old] : [this.slots];
-    dropped.bytes -= this.bytes / 2; // clear() counts the slot arrays as dropped; they are kept
-    this.clear();
+    free(this.hashes);
+    if (this.oldHashes !== null) free(this.oldHashes);
+    this.reset();
     return arrays;
   }
 
   /** Drop everything (records must be freed by the caller first). */
   clear(): void {
-    dropped.bytes += this.bytes;
+    free(this.slots);
+    free(this.hashes);
+    if (this.old !== null) free(this.old);
+    if (this.oldHashes !== null) free(this.oldHashes);
+    this.reset();
+  }
+
+  private reset(): void {
     this.slots = new Int32Array(MIN_CAP);
     this.hashes = new Int32Array(MIN_CAP);
     this.mask = MIN_CAP - 1;
@@ -268,7 +277,8 @@ export class KeyTable {
     }
     this.migratePos = p;
     if (p >= old.length) {
-      dropped.bytes += old.length * 8;
+      free(old);
+      free(oldHashes);
       this.old = null;
       this.oldHashes = null;
     }
@@ -309,6 +319,14 @@ function reverseBits(v: number): number {
   v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
   v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
   return ((v >>> 16) | (v << 16)) >>> 0;
+}
+
+/**
+ * Return a dropped table's memory now (releaseBuffer: no waiting for a major GC, which an idle
+ * shard never runs and a forced one stalls it); counted in `dropped` only where that fails.
+ */
+function free(a: Int32Array): void {
+  if (a.byteLength > 0 && !releaseBuffer(a.buffer)) dropped.bytes += a.byteLength;
 }
 
 function sampleRun(

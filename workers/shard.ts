@@ -251,6 +251,7 @@ function session(): void {
         continue;
       }
       applyHoldOps(ctx, m.ops);
+      persist.logHoldOps(m.ops);
       if (ready.length > 0) writeReady();
       flushReplies();
       if (m.t === 'end') return;

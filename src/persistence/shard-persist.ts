@@ -204,6 +204,25 @@ export class ShardPersistence {
     if (this.logging) this.wal.del(this.ctx.ks.now, db, key, 0, key.length);
   }
 
+  /** Log writes applied without a command (the cross-shard executor's phase 2, sessions). */
+  logHoldOps(
+    ops: readonly {
+      op: 'del' | 'put';
+      db: number;
+      key: Uint8Array;
+      type?: number;
+      value?: Uint8Array | Uint8Array[];
+      expireAt?: number;
+      encoding?: number;
+    }[],
+  ): void {
+    if (!this.logging) return;
+    for (const o of ops) {
+      if (o.op === 'del') this.logDel(o.db, o.key);
+      else this.logPut(o.db, o.key, o.type ?? 0, o.value!, o.expireAt ?? 0, o.encoding ?? 0);
+    }
+  }
+
   // ---- group commit ----
 
   /** Called before replies are published: write (and with always, fsync) their records. */

@@ -5,6 +5,8 @@ import { debugCommands } from './debug.ts';
 import { hashCommands } from './hashes.ts';
 import { hyperloglogCommands } from './hyperloglog.ts';
 import { keyCommands } from './keys.ts';
+import { listCommands } from './lists.ts';
+import { listMoveCommands } from './list-moves.ts';
 import { memoryCommands } from './memory.ts';
 import { setCommands } from './sets.ts';
 import { sortCommands } from './sort.ts';
@@ -109,6 +111,8 @@ const defs: CommandDef[] = [
   ...bitmapCommands,
   ...hyperloglogCommands,
   ...sortCommands,
+  ...listCommands,
+  ...listMoveCommands,
   ...LOCAL_COMMANDS.map((name): CommandDef => ({ name, route: 'local' })),
 ];
 

@@ -124,3 +124,15 @@ export const E_HS = {
  * would exceed proto-max-bulk-len. Redis would build it until the client or the server dies.
  */
 export const REPLY_TOO_LARGE = 'ERR reply would exceed proto-max-bulk-len, use a smaller COUNT';
+
+/** Errors of the list commands (t_list.c) and of the blocking commands' timeout argument. */
+export const E_LIST = {
+  INDEX_OUT_OF_RANGE: 'ERR index out of range',
+  RANK_ZERO:
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+  COUNT_NEGATIVE: "ERR COUNT can't be negative",
+  MAXLEN_NEGATIVE: "ERR MAXLEN can't be negative",
+  COUNT_POSITIVE: 'ERR count should be greater than 0',
+  TIMEOUT_NOT_FLOAT: 'ERR timeout is not a float or out of range',
+  TIMEOUT_NEGATIVE: 'ERR timeout is negative',
+} as const;

@@ -108,7 +108,7 @@ function detail(r: Report): string {
             `<tr><td>${dot(i)}${esc(c.target)}</td><td>${fmtInt(c.opsPerSec)}</td><td class="muted">${reps}</td>` +
             `<td>${fmtMs(l.p50)}</td><td>${fmtMs(l.p90)}</td><td>${fmtMs(l.p99)}</td><td>${fmtMs(l.p999)}</td><td>${fmtMs(l.max)}</td>` +
             `<td>${fmtCpu(c.cpuUsPerOp)}</td><td>${c.cpuCores === null ? '–' : c.cpuCores.toFixed(2)}</td><td>${c.clientCores.toFixed(2)}</td>` +
-            `<td>${fmtInt(c.misses)}</td><td class="${c.mismatches || c.errors ? 'bad' : ''}">${fmtInt(c.mismatches)} / ${fmtInt(c.errors)}</td></tr>`
+            `<td>${fmtInt(c.misses)}${c.hitRate !== null ? ` (hit rate ${(c.hitRate * 100).toFixed(1)}%)` : ''}</td><td class="${c.mismatches || c.errors ? 'bad' : ''}">${fmtInt(c.mismatches)} / ${fmtInt(c.errors)}</td></tr>`
           );
         })
         .join('');

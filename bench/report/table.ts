@@ -41,6 +41,7 @@ function notes(w: WorkloadResult): string {
       parts.push(`${c.target}: unsupported by target (${c.unsupportedCommands.join(', ')})`);
     if (c.status === 'failed') parts.push(`${c.target}: ${c.error?.split('\n')[0] ?? 'failed'}`);
     if (f.length) parts.push(`${c.target}: ${f.join(', ')}`);
+    if (c.hitRate !== null) parts.push(`${c.target}: hit rate ${(c.hitRate * 100).toFixed(1)}%`);
   }
   return parts.join('; ');
 }
@@ -100,7 +101,9 @@ export function markdownTable(r: Report): string {
       if (c.status === 'unsupported') return ['unsupported by target', '', ''];
       const f = flags(c);
       return [
-        fmtInt(c.opsPerSec) + (f.length ? ` ⚠ ${f.join(', ')}` : ''),
+        fmtInt(c.opsPerSec) +
+          (c.hitRate !== null ? ` (hit ${(c.hitRate * 100).toFixed(1)}%)` : '') +
+          (f.length ? ` ⚠ ${f.join(', ')}` : ''),
         `${fmtMs(c.latency.p50)} / ${fmtMs(c.latency.p99)} / ${fmtMs(c.latency.p999)}`,
         fmtCpu(c.cpuUsPerOp),
       ];

@@ -43,6 +43,8 @@ export interface Cell {
   mismatches: number;
   errors: number;
   misses: number;
+  /** Workloads under a memory limit (`server.maxmemory`): share of reads that found their key. */
+  hitRate: number | null;
   backlog: number;
   /** Requests never answered (the drain after the window timed out). */
   unanswered: number;
@@ -91,6 +93,7 @@ export function emptyCell(target: string, status: CellStatus, error: string | nu
     mismatches: 0,
     errors: 0,
     misses: 0,
+    hitRate: null,
     backlog: 0,
     unanswered: 0,
     samples: [],
@@ -150,6 +153,20 @@ export function ratios(cells: Cell[], baseline: string | null): Ratio[] {
 }
 
 /** A cell that ran but must not be read as a valid result. */
+/**
+ * Hit rate of the GETs inside the measurement windows: 1 - nil replies / GETs (the nil count
+ * covers GET only in the workloads this is shown for: GET/SET mixes). Null without GETs.
+ */
+export function hitRate(c: Cell, w: Workload): number | null {
+  let reads = 0;
+  for (const r of c.reps) {
+    r.run.perCommand.forEach((pc, i) => {
+      if (w.mix[i]!.command === 'GET') reads += pc.ops;
+    });
+  }
+  return reads > 0 ? 1 - c.misses / reads : null;
+}
+
 export function flags(c: Cell): string[] {
   const f: string[] = [];
   if (c.mismatches > 0) f.push(`WRONG REPLIES ×${c.mismatches}`);

@@ -12,10 +12,10 @@ import { ValueCodec } from '../resp/values.ts';
 import { CpuWindow } from '../stats/cpu.ts';
 import { percentiles, decode } from '../stats/histogram.ts';
 import type { Target } from '../targets/targets.ts';
-import type { Workload } from '../workload/types.ts';
+import { evicts, type Workload } from '../workload/types.ts';
 import type { Progress } from '../cli/progress.ts';
 import { fmtInt, fmtMs } from '../report/format.ts';
-import { aggregate, emptyCell, ratios, type Cell, type WorkloadResult } from './results.ts';
+import { aggregate, emptyCell, hitRate, ratios, type Cell, type WorkloadResult } from './results.ts';
 
 export interface SuiteOptions {
   reps: number;
@@ -45,6 +45,27 @@ export async function probe(t: Target, w: Workload): Promise<string[]> {
   return missing;
 }
 
+/**
+ * CONFIG SET the workload's `server` settings on a target; returns the previous values so
+ * they can be put back after the workload (CONFIG GET answers [name, value]).
+ */
+async function configure(t: Target, server: Record<string, string>): Promise<Record<string, string>> {
+  const entries = Object.entries(server);
+  if (entries.length === 0) return {};
+  const c = await ControlClient.connect(t.host, t.port);
+  try {
+    const previous: Record<string, string> = {};
+    for (const [name, value] of entries) {
+      const got = (await c.call('CONFIG', 'GET', name)).toString('utf8').split('\r\n');
+      if (got[0] === '*2') previous[name] = got[4]!;
+      await c.text('CONFIG', 'SET', name, value);
+    }
+    return previous;
+  } finally {
+    c.close();
+  }
+}
+
 async function flushAll(t: Target): Promise<void> {
   const c = await ControlClient.connect(t.host, t.port);
   try {
@@ -65,7 +86,8 @@ export async function runSuite(
   for (const [wi, w] of workloads.entries()) {
     const tag = `[${wi + 1}/${workloads.length}] ${w.name}`;
     const cells = new Map<Target, Cell>();
-    for (const t of targets) cells.set(t, await prepare(pool, t, w, o, progress, tag));
+    const restore = new Map<Target, Record<string, string>>();
+    for (const t of targets) cells.set(t, await prepare(pool, t, w, o, progress, tag, restore));
     for (let rep = 0; rep < o.reps; rep++) {
       const order = rep % 2 === 0 ? targets : [...targets].reverse();
       for (const [position, t] of order.entries()) {
@@ -99,8 +121,13 @@ export async function runSuite(
     }
     for (const t of targets) {
       if (t.owned && t.launched?.exited() === null) await flushAll(t).catch(() => undefined);
+      const previous = restore.get(t);
+      if (previous !== undefined) await configure(t, previous).catch(() => undefined);
     }
-    const done = targets.map((t) => aggregate(cells.get(t)!));
+    const done = targets.map((t) => {
+      const c = aggregate(cells.get(t)!);
+      return evicts(w) ? { ...c, hitRate: hitRate(c, w) } : c;
+    });
     out.push({ workload: w, cells: done, ratios: ratios(done, o.baseline) });
   }
   return out;
@@ -114,6 +141,7 @@ async function prepare(
   o: SuiteOptions,
   progress: Progress,
   tag: string,
+  restore: Map<Target, Record<string, string>>,
 ): Promise<Cell> {
   try {
     const missing = await probe(t, w);
@@ -122,6 +150,7 @@ async function prepare(
       return { ...emptyCell(t.name, 'unsupported'), unsupportedCommands: missing };
     }
     if (t.owned || o.flushExternal) await flushAll(t);
+    restore.set(t, await configure(t, w.server));
     const cell = emptyCell(t.name, 'ok');
     if (w.preload) {
       const label = `${tag} · ${t.name} · preload ${fmtInt(w.keys)} keys`;

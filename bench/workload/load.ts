@@ -37,6 +37,7 @@ interface Raw {
   pipeline: number;
   connections: number;
   preload?: boolean;
+  server: Record<string, string | number>;
   mix: RawMix[];
 }
 
@@ -111,6 +112,7 @@ export function parseWorkload(doc: unknown, file: string): Workload {
     pipeline: raw.pipeline,
     connections: raw.connections,
     preload: raw.preload ?? readsStrings,
+    server: Object.fromEntries(Object.entries(raw.server).map(([k, v]) => [k, String(v)])),
     mix,
   };
 }

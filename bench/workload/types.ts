@@ -51,10 +51,17 @@ export interface Workload {
   pipeline: number;
   connections: number;
   preload: boolean;
+  /** CONFIG SET pairs applied to every target for this workload (values as strings). */
+  server: Record<string, string>;
   mix: MixEntry[];
 }
 
-/** GET/MGET may legitimately miss when keys were not preloaded or can expire. */
+/** GET/MGET may legitimately miss when keys were not preloaded, can expire or be evicted. */
 export function nilAllowed(w: Workload): boolean {
-  return !w.preload || w.mix.some((m) => m.ttl > 0);
+  return !w.preload || w.mix.some((m) => m.ttl > 0) || evicts(w);
+}
+
+/** The workload runs under a memory limit: reads may miss, and the report shows hit rates. */
+export function evicts(w: Workload): boolean {
+  return w.server.maxmemory !== undefined && w.server.maxmemory !== '0';
 }

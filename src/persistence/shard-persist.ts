@@ -103,6 +103,14 @@ export class ShardPersistence {
       this.wal.del(ks.now, db, u8, ko, ks.keyLength(h));
       this.expiredDuring++;
     };
+    // Evictions are logged like expiries, or a restart would bring evicted keys back.
+    const prevEvicted = ks.onEvicted;
+    ks.onEvicted = (h, db) => {
+      if (prevEvicted !== null) prevEvicted(h, db);
+      if (!this.logging) return;
+      const ko = ks.arena.base(h) + KEY_OFF;
+      this.wal.del(ks.now, db, ks.arena.u8(h), ko, ks.keyLength(h));
+    };
   }
 
   /** Wait for a message from main (recovery handshake). */

@@ -164,6 +164,7 @@ export class Keyspace {
 
   /** Delete an evicted key after locate(h): the WAL's hook runs first, as for expiry. */
   evictFound(h: number, db: number): void {
+    if (this.snapshot !== null) this.snapshot.touch(h, db);
     if (this.onEvicted !== null) this.onEvicted(h, db);
     this.removeFound(h);
     this.evictedKeys++;
@@ -451,13 +452,17 @@ export class Keyspace {
    * Returns false when h is not a live indexed record (nothing was moved).
    */
   relocate(h: number): boolean {
-    if (this.locate(h) < 0) return false;
+    const db = this.locate(h);
+    if (db < 0) return false;
+    // A running snapshot writes the record out now and skips its new chunk: exactly once.
+    if (this.snapshot !== null) this.snapshot.touch(h, db);
     const arena = this.arena;
     const size = arena.sizeOf(h);
     const nh = arena.alloc(size);
     const b = arena.base(h);
     arena.u8(nh).set(arena.u8(h).subarray(b, b + size), arena.base(nh));
     this.lastTable!.replaceFound(nh);
+    if (this.snapshot !== null) this.snapshot.created(nh);
     arena.u8(h)[b + OWNER] = 0;
     arena.free(h);
     const exp = this.getExpire(nh);

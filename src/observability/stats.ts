@@ -118,8 +118,7 @@ export function collectStats(srv: Server): StatsReport {
       memory_bytes: st[S.ST_MEMORY]!,
       ring_depth_bytes: srv.shards.requestDepth(i),
       expired_keys: st[S.ST_EXPIRED]!,
-      // Eviction is not implemented: nothing is ever evicted.
-      evicted_keys: 0,
+      evicted_keys: st[S.ST_EVICTED]!,
       wal_position: walPosition(srv, i),
       wal_lag_bytes: walLag(srv, i),
     };
@@ -130,6 +129,7 @@ export function collectStats(srv: Server): StatsReport {
     total.memory_bytes += f.memory_bytes;
     total.ring_depth_bytes += f.ring_depth_bytes;
     total.expired_keys += f.expired_keys;
+    total.evicted_keys += f.evicted_keys;
     if (f.wal_position !== null) total.wal_position = (total.wal_position ?? 0) + f.wal_position;
     if (f.wal_lag_bytes !== null) total.wal_lag_bytes = (total.wal_lag_bytes ?? 0) + f.wal_lag_bytes;
   }

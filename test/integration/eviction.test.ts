@@ -211,6 +211,10 @@ t.test('INFO memory, CONFIG and /metrics', async (t) => {
     sum += Number(m[1]);
   t.ok(sum > 0, 'earlier evictions show in the metrics');
   t.equal(sum, await evictedKeys(), 'metrics and INFO agree');
+  // STATS (RESP2: flat arrays of pairs): total.evicted_keys
+  const stats = (await r.call('STATS')) as unknown[];
+  const field = (pairs: unknown[], name: string): unknown => pairs[pairs.indexOf(name) + 1];
+  t.equal(field(field(stats, 'total') as unknown[], 'evicted_keys'), sum, 'STATS agrees');
 });
 
 t.test('keyspace notification "evicted"', async (t) => {

@@ -5,12 +5,13 @@ const TWO63 = 1n << 63n;
 const TWO64 = 1n << 64n;
 
 /**
- * The timeout argument of a blocking command in seconds, as Redis 7.0's
+ * The timeout argument of a blocking command in seconds, as Redis 7.0.15's
  * getTimeoutFromObjectOrReply(UNIT_SECONDS) reads it: strtold over the whole argument (so
- * "0x10", "1e3", ".5", "inf" parse; " 1" and "nan" do not), then `(long long)(t * 1000.0)`
- * computed in x87 long double. That cast truncates towards zero and turns anything beyond the
- * long long range (inf, 1e16 s) into LLONG_MIN, which is why Redis answers "timeout is
- * negative" for them, and why -0.001 (just above -1 ms in long double) is a valid 0.
+ * "0x10", "1e3", ".5", "inf" parse; " 1" and "nan" do not), then
+ * `(long long) ceill(t * 1000.0)` in x87 long double (read from the redis-server binary: the
+ * ceil keeps 0.0001 s from meaning "forever"). The cast turns anything beyond the long long
+ * range (inf, 1e16 s, 2^63 - 0.5 ms rounded up) into LLONG_MIN, which is why Redis answers
+ * "timeout is negative" for them, while -0.001 (just above -1 ms in long double) ceils to 0.
  * Redis 7.0 has no "timeout is out of range" check (7.2 added it).
  *
  * Returns the relative timeout in ms (0 = block forever) or the error reply. Plain digit strings
@@ -31,7 +32,7 @@ export function blockTimeoutMs(u8: Uint8Array, off: number, len: number): number
   if (ld === null) return E_LIST.TIMEOUT_NOT_FLOAT;
   if (ld.exp === Infinity) return E_LIST.TIMEOUT_NEGATIVE;
   if (ld.mant === 0n) return 0;
-  // t * 1000.0 rounded to a 64-bit significand (ties to even), then truncated.
+  // t * 1000.0 rounded to a 64-bit significand (ties to even).
   let m = ld.mant * 1000n;
   let e = ld.exp;
   const extra = m.toString(2).length - 64;
@@ -48,7 +49,9 @@ export function blockTimeoutMs(u8: Uint8Array, off: number, len: number): number
     m = q;
     e += extra;
   }
-  const int = e >= 0 ? (e > 64 ? TWO63 : m << BigInt(e)) : m >> BigInt(-e);
-  if (int >= TWO63 || (ld.neg && int > 0n)) return E_LIST.TIMEOUT_NEGATIVE;
-  return Number(int);
+  // ceill: a positive fraction rounds up, a negative one towards zero.
+  let int = e >= 0 ? (e > 64 ? TWO63 : m << BigInt(e)) : m >> BigInt(-e);
+  if (ld.neg) return int > 0n ? E_LIST.TIMEOUT_NEGATIVE : 0;
+  if (e < 0 && int << BigInt(-e) !== m) int++;
+  return int >= TWO63 ? E_LIST.TIMEOUT_NEGATIVE : Number(int);
 }

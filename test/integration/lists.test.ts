@@ -154,6 +154,11 @@ const FIXED: Arg[][] = [
   // Long double edge cases of (long long)(t * 1000.0): boundaries, hex floats, under/overflow.
   ['BLPOP', 'e1', '9223372036854775.807'],
   ['BLPOP', 'e1', '9223372036854775.806'],
+  ['BLPOP', 'e1', '9223372036854775.8071'],
+  ['BLPOP', 'e1', '9223372036854775.8072'],
+  ['BLPOP', 'e1', '0x83126e978d4fdf3bp-10'],
+  ['BLPOP', 'e1', '-0x83126e978d4fdf3bp-73'],
+  ['BLPOP', 'e1', '-0x83126e978d4fdf3cp-73'],
   ['BLPOP', 'e1', '9223372036854775'],
   ['BLPOP', 'e1', '0x1p3'],
   ['BLPOP', 'e1', '-0.0009'],

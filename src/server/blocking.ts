@@ -3,6 +3,7 @@ import { readResp, type RespValue } from '../protocol/reader.ts';
 import { OP_BLOCK } from '../router/control.ts';
 import type { Connection } from './connection.ts';
 import { keyArgs } from './key-args.ts';
+import { blockTimeoutMs } from '../commands/block-timeout.ts';
 import type { Server } from './server.ts';
 
 interface Waiter {
@@ -50,18 +51,17 @@ export class Blocking {
     const argv: Buffer[] = [];
     for (let i = 0; i < p.argc; i++) argv.push(Buffer.from(p.buf.subarray(p.starts[i]!, p.ends[i]!)));
     const ki = keyArgs(conn, spec);
-    const keys =
-      typeof ki === 'string'
-        ? []
-        : ki.map((i) => {
-            const key = argv[i]!;
-            return {
-              db: conn.db,
-              key,
-              id: `${conn.db}:${key.toString('latin1')}`,
-              shard: this.srv.shards.shardOf(key, 0, key.length),
-            };
-          });
+    // A malformed call (bad numkeys) just runs: the shard handler replies Redis's error.
+    if (typeof ki === 'string') return run();
+    const keys = ki.map((i) => {
+      const key = argv[i]!;
+      return {
+        db: conn.db,
+        key,
+        id: `${conn.db}:${key.toString('latin1')}`,
+        shard: this.srv.shards.shardOf(key, 0, key.length),
+      };
+    });
     const timeout = timeoutMs(spec.name, argv);
     const w: Waiter = {
       conn,
@@ -243,7 +243,8 @@ function isNull(b: Buffer): boolean {
 
 /** The command's timeout in ms (0 = forever); invalid values are the shard handler's to reject. */
 function timeoutMs(name: string, argv: Buffer[]): number {
-  const i = name === 'blmpop' || name === 'bzmpop' ? 1 : argv.length - 1;
-  const v = Number(argv[i]?.toString());
-  return Number.isFinite(v) && v > 0 ? Math.max(1, Math.round(v * 1000)) : 0;
+  const a = argv[name === 'blmpop' || name === 'bzmpop' ? 1 : argv.length - 1];
+  if (a === undefined) return 0;
+  const ms = blockTimeoutMs(a, 0, a.length);
+  return typeof ms === 'number' && ms > 0 ? ms : 0;
 }

@@ -246,7 +246,11 @@ function session(): void {
       const m = msg.message as SessionMessage;
       ks.now = Date.now();
       if (m.t === 'frames') {
+        // Main accepted the whole transaction (-OOM is decided at EXEC, as Redis does): evict
+        // before each command but refuse none of them.
+        memory.refusing = false;
         runFrames(m.buf, m.count);
+        memory.refusing = true;
         flushReplies();
         continue;
       }

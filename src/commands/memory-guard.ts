@@ -41,6 +41,8 @@ function refusableTable(): Uint8Array {
 
 export class MemoryGuard {
   readonly evictor: Evictor;
+  /** Off while a session's frames run (EXEC): those were accepted whole by the main thread. */
+  refusing = true;
   private readonly ctx: ShardContext;
   private readonly stats: Float64Array;
   private oom = false;
@@ -93,7 +95,7 @@ export class MemoryGuard {
       this.setOom(this.evict(EVICT_BUDGET_MS) === EVICT_FAIL);
     } else if (this.oom) this.setOom(false);
     if (ks.arena.freeBytes > this.slack()) this.compact(64);
-    if (!this.oom || cmd >= TABLE.length) return true;
+    if (!this.oom || !this.refusing || cmd >= TABLE.length) return true;
     refusable ??= refusableTable();
     if (refusable[cmd] === 0) return true;
     this.ctx.out.error(E.OOM);
@@ -196,7 +198,8 @@ export class MemoryGuard {
 
 /** What each shard gets for a memory parameter: maxmemory is split evenly across shards. */
 export function shardValue(name: string, value: unknown, shards: number): unknown {
-  return name === 'maxmemory' ? Math.floor((value as number) / shards) : value;
+  if (name !== 'maxmemory' || value === 0) return value;
+  return Math.max(1, Math.floor((value as number) / shards)); // 0 would mean "no limit"
 }
 
 /** Parameters the shards apply through MemoryGuard.configure. */

@@ -32,6 +32,8 @@ export const E = {
   EXPIRE_GT_LT: 'ERR GT and LT options at the same time are not compatible',
   SHUTDOWN_NOSAVE_SAVE: 'ERR syntax error',
   OOM: "OOM command not allowed when used memory > 'maxmemory'.",
+  EXECABORT_OOM:
+    "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.",
   LFU_NOT_SELECTED:
     'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
   LFU_SELECTED:

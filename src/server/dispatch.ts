@@ -18,9 +18,9 @@ import type { LocalHandler } from './local.ts';
 import { LocalContext } from './local.ts';
 import { crossShard } from './coordinator.ts';
 import { crossExec } from './cross-exec.ts';
-import { oomRefused } from './oom.ts';
+import { execRefused, oomRefused } from './oom.ts';
 import { keyArgs } from './key-args.ts';
-import { queueCommand, queuesInMulti } from './transaction.ts';
+import { queueCommand, queuesInMulti, unwatchAll } from './transaction.ts';
 import { MonitorFeed } from './monitor.ts';
 import type { CommandStats } from '../observability/command-stats.ts';
 import { recordExec } from '../observability/exec-stats.ts';
@@ -85,9 +85,16 @@ export class Dispatcher {
       return this.fail(conn, refusal);
     }
     // maxmemory: -OOM for denyoom commands when their shard(s) cannot evict (server/oom.ts).
-    if (oomRefused(this.shards, spec, conn.parser)) {
+    if (!conn.inExec && oomRefused(this.shards, spec, conn.parser, conn.multi !== null)) {
       this.stats.rejected[spec.index]!++;
+      if (conn.multi !== null) conn.multi.aborted = true;
       return this.fail(conn, E.OOM);
+    }
+    if (spec.name === 'exec' && conn.multi !== null && execRefused(this.shards, conn.multi.queue)) {
+      this.stats.rejected[spec.index]!++;
+      conn.multi = null;
+      unwatchAll(this.srv, conn);
+      return this.fail(conn, E.EXECABORT_OOM);
     }
     // RESP2 clients with subscriptions may only (un)subscribe, PING, QUIT and RESET (Redis
     // processCommand); RESP3 clients get pushes and may run anything.

@@ -8,7 +8,8 @@ import http from 'node:http';
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { pipeline, setCmd } from '../helpers/bulk.ts';
-import { startTessera } from '../helpers/server.ts';
+import { RawClient } from '../helpers/resp-client.ts';
+import { startRedis, startTessera } from '../helpers/server.ts';
 import { E } from '../../src/protocol/redis-errors.ts';
 
 const srv = await startTessera(['--shards', '2']);
@@ -176,6 +177,46 @@ t.test('noeviction: -OOM for denyoom commands, reads and deletes work', async (t
   await new Promise((res) => setTimeout(res, 150));
   t.equal(await r.set('k:new', 'x'), 'OK');
   t.equal(await r.mset(...keys.flatMap((k) => [k, 'x'])), 'OK');
+});
+
+t.test('transactions under OOM, compared with redis-server', async (t) => {
+  await reset('noeviction');
+  const red = await startRedis();
+  const [tc, rc, ta, ra] = await Promise.all([
+    RawClient.connect(srv.port),
+    RawClient.connect(red.port),
+    RawClient.connect(srv.port),
+    RawClient.connect(red.port),
+  ]);
+  t.teardown(async () => {
+    for (const c of [tc, rc, ta, ra]) c.close();
+    await red.stop();
+  });
+  const both = async (...cmd: string[]): Promise<void> => {
+    const [a, b] = await Promise.all([tc.call(...cmd), rc.call(...cmd)]);
+    t.equal(a, b, cmd.join(' '));
+  };
+  /** On the other connections (outside the transaction). */
+  const admin = async (...cmd: string[]): Promise<void> => {
+    const [a, b] = await Promise.all([ta.call(...cmd), ra.call(...cmd)]);
+    t.equal(a, b, `(admin) ${cmd.join(' ')}`);
+  };
+  await both('SET', 'k', 'v');
+  await both('MULTI');
+  await both('SET', 'x', '1');
+  await both('GET', 'k');
+  await admin('CONFIG', 'SET', 'maxmemory', '1');
+  await admin('DBSIZE'); // every shard has run a command under the new limit: flags are up
+  await both('EXEC'); // a denyoom command queued: the transaction is discarded
+  await both('DISCARD');
+  await both('MULTI');
+  await both('GET', 'k'); // nothing can be queued under OOM, not even a read
+  await both('EXEC');
+  await both('MULTI');
+  await both('EXEC'); // an empty transaction runs
+  await both('GET', 'k');
+  await admin('CONFIG', 'SET', 'maxmemory', '0');
+  await both('GET', 'x');
 });
 
 t.test('INFO memory, CONFIG and /metrics', async (t) => {

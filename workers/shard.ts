@@ -245,17 +245,21 @@ function session(): void {
     while ((msg = receiveMessageOnPort(init.holdPort)) !== undefined) {
       const m = msg.message as SessionMessage;
       ks.now = Date.now();
+      // A group closes before the replies of its commands are published (group commit).
+      if (m.t !== 'end' && m.group !== undefined) persist.beginGroup(m.group.gid, m.group.participants);
       if (m.t === 'frames') {
         // Main accepted the whole transaction (-OOM is decided at EXEC, as Redis does): evict
         // before each command but refuse none of them.
         memory.refusing = false;
         runFrames(m.buf, m.count);
         memory.refusing = true;
+        if (m.group !== undefined) persist.endGroup();
         flushReplies();
         continue;
       }
       applyHoldOps(ctx, m.ops);
       persist.logHoldOps(m.ops);
+      if (m.t === 'ops' && m.group !== undefined) persist.endGroup();
       if (ready.length > 0) writeReady();
       flushReplies();
       if (m.t === 'end') return;

@@ -56,4 +56,12 @@ export type HoldOp =
  * now (replies go to the reply ring as usual), writes to apply, or the end of the session.
  */
 export type SessionMessage =
-  { t: 'frames'; buf: Uint8Array; count: number } | { t: 'ops'; ops: HoldOp[] } | { t: 'end'; ops: HoldOp[] };
+  | { t: 'frames'; buf: Uint8Array; count: number; group?: WalGroupMark }
+  | { t: 'ops'; ops: HoldOp[]; group?: WalGroupMark }
+  | { t: 'end'; ops: HoldOp[] };
+
+/** Writes of one message that other shards also write: logged as one all-or-nothing WAL group. */
+export interface WalGroupMark {
+  gid: number;
+  participants: number[];
+}

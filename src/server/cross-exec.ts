@@ -65,6 +65,7 @@ export function crossExec(
     active.pending = prev.then(async () => {
       const r = await run(srv, active, job);
       active.write(r.ops);
+      if (r.ops.size > 0) await active.sync(r.ops.keys());
       srv.deliver(conn, seq, r.reply);
     });
     return true;
@@ -72,8 +73,13 @@ export function crossExec(
   const shards = [...new Set(refs.map((r) => r.shard))].sort((a, b) => a - b);
   const s = Session.open(srv, shards, 0, (sess) => {
     void run(srv, sess, job).then(
-      (r) => {
-        sess.end(r.ops);
+      async (r) => {
+        // Writes first, then wait until the shards have logged them: the reply is an ack.
+        if (r.ops.size > 0) {
+          sess.write(r.ops);
+          await sess.sync(r.ops.keys());
+        }
+        sess.end();
         srv.deliver(conn, seq, r.reply);
       },
       (err: unknown) => {

@@ -1,4 +1,7 @@
-import { OP_HOLD, type HoldOp } from '../router/control.ts';
+import { OP_DUMP, OP_HOLD, type HoldOp, type WalGroupMark } from '../router/control.ts';
+
+/** Group ids a session reserves when it opens (more are allocated if it needs them). */
+const RESERVED_GROUPS = 4;
 import { FLAG_HOLD } from '../router/frames.ts';
 import { SessionFrames } from '../router/shards.ts';
 import { COORDINATOR_CONN } from './coordinator.ts';
@@ -49,25 +52,48 @@ export class Session {
         ),
     );
     if (!ok) return null;
+    if (shards.length > 1 && srv.config.get('appendonly')) {
+      for (let i = 0; i < RESERVED_GROUPS; i++) s.reserved.push(srv.persistence.nextGroup());
+    }
     srv.sessions++;
     return s;
   }
 
-  /** Run `fn` with every send() to a held shard collected into this session, then post them. */
-  redirect(fn: () => void): void {
+  /**
+   * Run `fn` with every send() to a held shard collected into this session; post them unless
+   * `post` is false (EXEC collects a whole transaction, then posts it as one WAL group).
+   */
+  redirect(fn: () => void, post = true): void {
     const set = this.srv.shards.redirect;
     for (const [s, f] of this.frames) set[s] = f;
     try {
       fn();
     } finally {
       for (const s of this.frames.keys()) set[s] = null;
-      this.flush();
+      if (post) this.flush();
     }
   }
 
-  /** Post collected frames to their shards. */
+  /** Post collected frames to their shards; frames for several shards form one WAL group. */
   flush(): void {
-    for (const [s, f] of this.frames) if (f.count > 0) this.srv.shards.post(s, f.take());
+    const to = [...this.frames].filter(([, f]) => f.count > 0);
+    const group = this.group(to.map(([s]) => s));
+    for (const [s, f] of to) {
+      const msg = f.take();
+      if (group !== undefined && msg.t === 'frames') msg.group = group;
+      this.srv.shards.post(s, msg);
+    }
+  }
+
+  /**
+   * Group ids are reserved when the session opens, so they follow ring order like those of
+   * split commands (persistence/group-frames.ts): a shard sees its groups in increasing order.
+   */
+  private readonly reserved: number[] = [];
+  private group(shards: number[]): WalGroupMark | undefined {
+    if (shards.length < 2 || !this.srv.config.get('appendonly')) return undefined;
+    const gid = this.reserved.shift() ?? this.srv.persistence.nextGroup();
+    return { gid, participants: shards.sort((a, b) => a - b) };
   }
 
   /** One request (connection 0) to a held shard; resolves with its reply. */
@@ -79,9 +105,21 @@ export class Session {
     });
   }
 
-  /** Apply writes in held shards now (the session goes on). */
+  /** Apply writes in held shards now (the session goes on); several shards' writes form one WAL group. */
   write(ops: Map<number, HoldOp[]>): void {
-    for (const [s, list] of ops) if (list.length > 0) this.srv.shards.post(s, { t: 'ops', ops: list });
+    const to = [...ops].filter(([, list]) => list.length > 0);
+    const group = this.group(to.map(([s]) => s));
+    for (const [s, list] of to) {
+      this.srv.shards.post(s, group === undefined ? { t: 'ops', ops: list } : { t: 'ops', ops: list, group });
+    }
+  }
+
+  /**
+   * Resolves once every listed shard has handled what was posted so far and published its
+   * replies — after its WAL records were written (and fsynced with appendfsync always).
+   */
+  async sync(shards: Iterable<number>): Promise<void> {
+    await Promise.all([...shards].map((s) => this.request(s, OP_DUMP, 0, [])));
   }
 
   /** Let the shards go (after applying any last writes). */

@@ -134,7 +134,8 @@ async function run(
       setParser(conn, argvParser(q.argv));
       srv.activeSession = s;
       try {
-        s.redirect(() => srv.dispatcher.dispatch(conn));
+        // Collected, not posted: the transaction's frames go out together (one WAL group).
+        s.redirect(() => srv.dispatcher.dispatch(conn), false);
       } finally {
         srv.activeSession = null;
         setParser(conn, real);
@@ -142,12 +143,14 @@ async function run(
       if (s.pending !== null) {
         const p = s.pending;
         s.pending = null;
+        s.flush();
         await p;
       }
     }
   } finally {
     conn.inExec = false;
     setParser(conn, real);
+    s.flush();
     s.end();
     srv.unpark(conn);
   }

@@ -12,6 +12,7 @@ import { setCommands } from './sets.ts';
 import { sortCommands } from './sort.ts';
 import { stringCommands } from './strings.ts';
 import { slowlogCommands } from './slowlog.ts';
+import { zsetCommands } from './zsets.ts';
 import { persistenceCommands } from './persistence.ts';
 import type { CatalogEntry, CommandDef, CommandSpec } from './types.ts';
 
@@ -105,6 +106,7 @@ const defs: CommandDef[] = [
   ...memoryCommands,
   ...debugCommands,
   ...slowlogCommands,
+  ...zsetCommands,
   ...persistenceCommands,
   ...hashCommands,
   ...setCommands,

@@ -40,6 +40,9 @@ const fake = {
   conns: { size: 3 },
   stats: { totalConnections: 10, rejectedConnections: 1, netInput: 500, netOutput: 700, protocolErrors: 0 },
   commandStats: { snapshot: () => snapshot },
+  blocking: { blockedClients: 2 },
+  pubsub: { channels: new Map([['a', 1]]), patterns: new Map(), shardChannels: new Map(), delivered: 17 },
+  outputLimits: { disconnections: 0 },
 } as unknown as Server;
 
 const metrics = createMetrics(fake);
@@ -103,7 +106,7 @@ t.test('clients, network and process metrics', async (t) => {
   t.equal(v.get('tessera_connections_rejected_total'), 1);
   t.equal(v.get('tessera_net_input_bytes_total'), 500);
   t.equal(v.get('tessera_net_output_bytes_total'), 700);
-  t.equal(v.get('tessera_blocked_clients'), 0);
+  t.equal(v.get('tessera_blocked_clients'), 2);
   t.ok(v.has('tessera_process_resident_memory_bytes'), 'default metrics carry the prefix');
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;

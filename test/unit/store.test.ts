@@ -112,6 +112,9 @@ function run(ops: Op[]): void {
     const need = HEADER + kb.length + len;
     let chunk = chunkFor(kb.length, len);
     if (old !== undefined && need <= old.chunk && need * 2 >= old.chunk) chunk = old.chunk;
+    // A value growing in place gets sds-like slack (Keyspace.writeString).
+    else if (old !== undefined && keep > 0 && need > old.chunk)
+      chunk = Arena.chunkSize(need < 1 << 20 ? need * 2 : need + (1 << 20));
     const segs = keep > 0 && old !== undefined ? old.segs.filter((x) => x.start < keep) : [];
     segs.push({ ver: v, start: keep });
     if (len > MAX_CLASS_BYTES - HEADER - 64) stats.large++;

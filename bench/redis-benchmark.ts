@@ -1,7 +1,8 @@
 /**
- * npm run bench:redis [-- --reps 5 --quick --shards N --only REGEX]
+ * npm run bench:redis [-- --reps 5 --quick --shards N --only REGEX --appendfsync always|everysec|no]
  *
- * Starts Tessera and a real redis-server (same machine, persistence off, free ports), warms
+ * Starts Tessera and a real redis-server (same machine, free ports; persistence off, or with
+ * --appendfsync both log with appendonly yes and that policy to their own temp dirs), warms
  * both up, then runs each redis-benchmark workload against both, interleaved (R T, T R, …) so
  * machine drift cancels out, and reports medians and the median of per-pair ratios. Results go
  * to bench/results/<date>.json and a markdown table on stdout (pasted into README).
@@ -21,6 +22,7 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     shards: { type: 'string', default: '0' },
     only: { type: 'string', default: '' },
+    appendfsync: { type: 'string', default: '' },
   },
 });
 const reps = opts.quick ? 1 : Number(opts.reps);
@@ -68,8 +70,9 @@ const median = (xs: number[]): number => {
 
 // The same launchers as npm run bench: free ports (retried on a lost race), temp dirs, no
 // persistence, Tessera without a metrics listener.
-const redis = await launchRedis();
-const tessera = await launchTessera(opts.shards === '0' ? null : opts.shards);
+const aof = opts.appendfsync === '' ? null : ['--appendonly', 'yes', '--appendfsync', opts.appendfsync];
+const redis = await launchRedis(aof ?? []);
+const tessera = await launchTessera(opts.shards === '0' ? null : opts.shards, 20000, aof ?? undefined);
 const results: { name: string; redis: number[]; tessera: number[]; ratios: number[] }[] = [];
 try {
   for (const s of [redis, tessera]) await bench(s.port, [...base, '-n', '100000', '-t', 'set,get']);
@@ -104,6 +107,7 @@ const meta = {
   redis: redisVersion.trim(),
   reps,
   shards: opts.shards,
+  appendfsync: opts.appendfsync === '' ? 'persistence off' : opts.appendfsync,
 };
 console.log(
   `\n${meta.date} commit ${meta.commit}; ${meta.machine}; node ${meta.node}; reps ${reps} (medians)\n`,

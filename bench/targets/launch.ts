@@ -1,7 +1,8 @@
 /**
  * Starts the servers the harness owns: Tessera exactly as `npm start` runs it (node
  * --max-semi-space-size=1 src/main.ts) and, as the baseline, a real redis-server with the same
- * persistence settings (none). Free ports and temp dirs come from the test helpers.
+ * persistence settings (none, unless a benchmark asks both for the same WAL/AOF settings). Free
+ * ports and temp dirs come from the test helpers.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,26 +20,35 @@ export interface Launched {
   stop(): Promise<void>;
 }
 
-/** Tessera has no persistence yet: say so rather than pretend a setting exists. */
-export const TESSERA_PERSISTENCE = 'none (persistence is not implemented yet; --dir is a fresh temp dir)';
+/** What the launchers run by default: persistence off on both. */
+export const TESSERA_PERSISTENCE = 'none (--appendonly no)';
 export const REDIS_PERSISTENCE = "none (--save '' --appendonly no)";
 
 export function redisOnPath(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-export async function launchTessera(shards: string | null, timeoutMs = 20000): Promise<Launched> {
+/** `extra` flags default to persistence off, like the Redis baseline. */
+export async function launchTessera(
+  shards: string | null,
+  timeoutMs = 20000,
+  extra: string[] = ['--appendonly', 'no'],
+): Promise<Launched> {
   // freePort() is check-then-use: another process can take the port first; try fresh ones.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launchTesseraOnce(shards, timeoutMs);
+      return await launchTesseraOnce(shards, timeoutMs, extra);
     } catch (err) {
       if (attempt >= 5 || !/EADDRINUSE/.test((err as Error).message)) throw err;
     }
   }
 }
 
-async function launchTesseraOnce(shards: string | null, timeoutMs: number): Promise<Launched> {
+async function launchTesseraOnce(
+  shards: string | null,
+  timeoutMs: number,
+  extra: string[],
+): Promise<Launched> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-'));
   const args = [
@@ -55,6 +65,7 @@ async function launchTesseraOnce(shards: string | null, timeoutMs: number): Prom
     '0',
   ];
   if (shards !== null) args.push('--shards', shards);
+  args.push(...extra);
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let exitMsg: string | null = null;
@@ -84,8 +95,9 @@ async function launchTesseraOnce(shards: string | null, timeoutMs: number): Prom
   return { port, pid: proc.pid!, dir, exited: () => exitMsg, output: () => out, stop };
 }
 
-export async function launchRedis(): Promise<Launched> {
-  const p = await startRedis();
+/** `flags` override the baseline's (e.g. --appendonly yes --appendfsync always). */
+export async function launchRedis(flags: string[] = []): Promise<Launched> {
+  const p = await startRedis(flags);
   let exitMsg: string | null = null;
   p.proc.once('exit', (code, sig) => (exitMsg = `redis-server exited (${sig ?? `code ${code}`})`));
   return {

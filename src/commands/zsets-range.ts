@@ -82,20 +82,15 @@ function zrangeGeneric(c: ShardContext, src: number, store: boolean, type: numbe
   else n = byLex(z, offset, limit, reverse);
 
   if (store) {
-    // Built in ascending order; a reversed walk is read backwards.
-    const at = (k: number): number => positions[reverse ? n - 1 - k : k]!;
-    storeResult(
-      c,
-      0,
-      n === 0
-        ? null
-        : ZSet.build(
-            n,
-            (k) => z.scoreAt(at(k)),
-            (k) => z.memberAt(at(k)),
-          ),
-      'zrangestore',
-    );
+    // Like Redis: a new listpack, then each element added in walk order, so the point where
+    // it turns into a skiplist (and which scores went through the listpack's text form, where
+    // -0 becomes 0) is the same.
+    let dst: ZSet | null = null;
+    if (n > 0) {
+      dst = new ZSet();
+      for (let k = 0; k < n; k++) dst.addStr(z.memberAt(positions[k]!), z.scoreAt(positions[k]!), 0);
+    }
+    storeResult(c, 0, dst, 'zrangestore');
     return;
   }
   entriesHeader(out, n, withscores);

@@ -7,7 +7,7 @@
 import type { Arg } from './resp-client.ts';
 import { rng } from './diff-gen.ts';
 
-export const ZKEYS = ['z1', 'z2', 'z3', 'z4', 'big', 'lex', 'str', 'none'];
+export const ZKEYS = ['z1', 'z2', 'z3', 'z4', 'big', 'lex', 'str', 's1', 'none'];
 /**
  * Lex commands only go to 'lex', whose members all score 0: on a skiplist with unequal scores
  * Redis's lex walk depends on the node levels it drew at random, so no two servers agree.
@@ -35,6 +35,8 @@ export function zsetGenerator(seed: number): () => ZStep {
   const chance = (p: number): boolean => r() < p;
   const key = (): string =>
     chance(0.85) ? pick(ZKEYS.slice(0, 4)) : pick(ZKEYS.filter((k) => k !== LEXKEY));
+  /** Inputs of ZUNION/ZINTER/ZDIFF: plain sets count with score 1. */
+  const input = (): string => (chance(0.25) ? 's1' : key());
   const member = (): Arg => (chance(0.9) ? pick(MEMBERS) : pick(BIN));
   const score = (): string => (chance(0.95) ? pick(SCORES) : pick(BAD_SCORES));
   const keys = (): string[] => Array.from({ length: int(1, 3) }, key);
@@ -121,8 +123,9 @@ export function zsetGenerator(seed: number): () => ZStep {
       const opt = chance(0.5) ? ['COUNT', pick(INTS)] : [];
       return { cmd: ['ZMPOP', nk, ...ks, pick(['MIN', 'MAX', 'MID']), ...opt] };
     },
+    () => ({ cmd: [pick(['SADD', 'SADD', 'SREM']), 's1', ...Array.from({ length: int(1, 3) }, member)] }),
     () => {
-      const ks = keys();
+      const ks = Array.from({ length: int(1, 3) }, input);
       const agg = chance(0.3) ? ['AGGREGATE', pick(['SUM', 'MIN', 'MAX', 'AVG'])] : [];
       const w = chance(0.3)
         ? ['WEIGHTS', ...ks.map(() => pick(['1', '2', '0', '-1', 'inf', '-inf', '0.5', 'x']))]

@@ -253,3 +253,56 @@ t.test('ZUNIONSTORE with keys in different shards', async (t) => {
   t.equal(r[3], ':3', 'ZUNIONSTORE over three shards', opt);
   t.equal(r[4], '*[$"a", $"1", $"b", $"5", $"c", $"9"]', 'its result', opt);
 });
+
+t.test('keyspace events of every zset write match redis-server', async (t) => {
+  const cmds: Arg[][] = [
+    ['FLUSHALL'],
+    ['CONFIG', 'SET', 'notify-keyspace-events', 'KEA'],
+    ['ZADD', 'e', '1', 'a', '2', 'b', '3', 'c', '4', 'd', '5', 'f'],
+    ['ZADD', 'e', '1', 'a'],
+    ['ZADD', 'e', 'INCR', '1', 'a'],
+    ['ZINCRBY', 'e', '0', 'a'],
+    ['ZREM', 'e', 'nope'],
+    ['ZREM', 'e', 'a'],
+    ['ZREMRANGEBYRANK', 'e', '0', '0'],
+    ['ZREMRANGEBYSCORE', 'e', '3', '3'],
+    ['ZREMRANGEBYLEX', 'e', '[d', '[d'],
+    ['ZADD', 'e', '0', 'x', '0', 'y'],
+    ['ZPOPMIN', 'e'],
+    ['ZPOPMAX', 'e', '5'],
+    ['ZADD', 'e2', '1', 'a', '2', 'b'],
+    ['ZADD', 'e3', '2', 'b'],
+    ['ZUNIONSTORE', 'u', '2', 'e2', 'e3'],
+    ['ZINTERSTORE', 'u', '2', 'e2', 'e3'],
+    ['ZDIFFSTORE', 'u', '2', 'e2', 'e2'],
+    ['ZRANGESTORE', 'r', 'e2', '0', '0'],
+    ['ZRANGESTORE', 'r', 'nokey', '0', '0'],
+    ['ZMPOP', '2', 'nokey', 'e3', 'MIN'],
+    ['MULTI'],
+    ['BZPOPMIN', 'e2', '0'],
+    ['BZMPOP', '0', '1', 'e2', 'MAX'],
+    ['EXEC'],
+    ['SET', 'marker', 'x'],
+  ];
+  const collect = async (port: number): Promise<string[]> => {
+    const sub = new Redis(port, { lazyConnect: true });
+    await sub.connect();
+    const events: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      sub.on('pmessage', (_p: string, ch: string, key: string) => {
+        events.push(`${ch.replace('__keyevent@0__:', '')} ${key}`);
+        if (key === 'marker') resolve();
+      });
+    });
+    await sub.psubscribe('__keyevent@0__:*');
+    const c = await RawClient.connect(port);
+    await c.pipeline(cmds);
+    await Promise.race([done, new Promise((r) => setTimeout(r, 3000))]);
+    c.close();
+    sub.disconnect();
+    return events;
+  };
+  const [a, b] = [await collect(tess.port), await collect(redis.port)];
+  t.ok(b.length > 20, `redis-server sent ${b.length} events`);
+  t.same(a, b, 'same events in the same order');
+});

@@ -4,7 +4,7 @@
  * (ZADD scores, WEIGHTS: whole argument, no leading space, no overflow) and lex range items.
  */
 import type { RequestView } from '../router/frames.ts';
-import type { LexRange, ScoreRange } from '../store/types/skiplist.ts';
+import type { LexRange, ScoreRange } from '../store/types/zset-range.ts';
 import { latin1 } from '../store/types/zset-listpack.ts';
 import { argInt64 } from './shard-util.ts';
 

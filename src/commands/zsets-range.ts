@@ -4,7 +4,7 @@
  * zrangeGenericCommand. Positions are collected first, so the reply header is exact.
  */
 import { E } from '../protocol/redis-errors.ts';
-import { lteMax, gteMin } from '../store/types/skiplist.ts';
+import { lteMax, gteMin } from '../store/types/zset-range.ts';
 import { ZSet } from '../store/types/zset.ts';
 import type { ShardContext } from './types.ts';
 import { argLong, newLexRange, newScoreRange, parseLexRange, parseScoreRange } from './zset-args.ts';

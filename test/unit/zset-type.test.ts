@@ -20,7 +20,7 @@ import {
   ZADD_XX,
   ZSet,
 } from '../../src/store/types/zset.ts';
-import type { LexRange, ScoreRange } from '../../src/store/types/skiplist.ts';
+import type { LexRange, ScoreRange } from '../../src/store/types/zset-range.ts';
 import type { TT } from '../helpers/raw.ts';
 
 interface Entry {

@@ -4,7 +4,7 @@
  * back to back in one Uint8Array with an offsets array. Inserts and deletes shift bytes
  * (copyWithin), lookups by member scan linearly, as a listpack does; nothing allocates per entry.
  */
-import { gteMin, lexRangeEmpty, lteMax, type LexRange, type ScoreRange } from './skiplist.ts';
+import { gteMin, lexRangeEmpty, lteMax, type LexRange, type ScoreRange } from './zset-range.ts';
 
 /** memcmp order of member i's bytes against u8[off, off+len). */
 function cmpBytes(a: Uint8Array, ao: number, al: number, b: Uint8Array, bo: number, bl: number): number {

@@ -13,7 +13,8 @@ import { TYPE_ZSET } from '../record.ts';
 import { formatDouble17g } from '../../protocol/numbers.ts';
 import type { RespWriter } from '../../protocol/writer.ts';
 import { latin1, Listpack } from './zset-listpack.ts';
-import { lexGteMin, lexLteMax, lteMax, SkipList, type LexRange, type ScoreRange } from './skiplist.ts';
+import { SkipList } from './skiplist.ts';
+import { lexGteMin, lexLteMax, lteMax, type LexRange, type ScoreRange } from './zset-range.ts';
 
 export const ZSET_MAX_LISTPACK_ENTRIES = 128;
 export const ZSET_MAX_LISTPACK_VALUE = 64;

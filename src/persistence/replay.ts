@@ -128,6 +128,9 @@ export class Replayer {
   }
 }
 
+let lastName = '';
+const lastNameBytes = new Uint8Array(256);
+
 /**
  * Decode a CMD record (msgpack [db, name, ...args]) straight into a RequestView whose
  * arguments point into b (no copies). Returns the command name, or null if malformed.
@@ -156,8 +159,17 @@ export function decodeCommand(b: Uint8Array, s: number, e: number, v: RequestVie
   else if (nt === 0xd9) nlen = b[p++]!;
   else return null;
   if (p + nlen > e) return null;
-  let name = '';
-  for (let i = 0; i < nlen; i++) name += String.fromCharCode(b[p + i]!);
+  // Runs of the same command are the rule: reuse the previous name's string when the bytes match.
+  let same = nlen === lastName.length;
+  for (let i = 0; same && i < nlen; i++) same = b[p + i] === lastNameBytes[i];
+  if (!same) {
+    lastName = '';
+    for (let i = 0; i < nlen; i++) {
+      lastName += String.fromCharCode(b[p + i]!);
+      lastNameBytes[i] = b[p + i]!;
+    }
+  }
+  const name = lastName;
   p += nlen;
   const argc = n - 2;
   if (argc > v.off.length) {

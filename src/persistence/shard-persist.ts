@@ -95,22 +95,28 @@ export class ShardPersistence {
     runRecovery(this);
     // Chain, not replace: keyspace notifications hang off the same hook.
     const ks = this.ctx.ks;
-    const prev = ks.onExpired;
-    ks.onExpired = (h, db) => {
-      if (prev !== null) prev(h, db);
+    // Keys deleted by expiry or eviction are logged as DEL (they are no command's own change:
+    // a restart must not bring them back), and a running snapshot writes them out first if it
+    // has not reached them yet.
+    const logDeletion = (h: number, db: number): void => {
+      if (ks.snapshot !== null) ks.snapshot.touch(h, db);
       if (!this.logging) return;
       const u8 = ks.arena.u8(h);
       const ko = ks.arena.base(h) + KEY_OFF;
       this.wal.del(ks.now, db, u8, ko, ks.keyLength(h));
+    };
+    const prevExpired = ks.onExpired;
+    ks.onExpired = (h, db) => {
+      if (prevExpired !== null) prevExpired(h, db);
+      logDeletion(h, db);
+      // Its removal bumps ks.dirty; that is not a change of the command running (after()).
       this.expiredDuring++;
     };
-    // Evictions are logged like expiries, or a restart would bring evicted keys back.
+    // (Evictions leave ks.dirty as it was: memory-guard.ts restores it.)
     const prevEvicted = ks.onEvicted;
     ks.onEvicted = (h, db) => {
       if (prevEvicted !== null) prevEvicted(h, db);
-      if (!this.logging) return;
-      const ko = ks.arena.base(h) + KEY_OFF;
-      this.wal.del(ks.now, db, ks.arena.u8(h), ko, ks.keyLength(h));
+      logDeletion(h, db);
     };
   }
 

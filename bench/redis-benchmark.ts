@@ -51,7 +51,9 @@ const ROWS: Row[] = [
         String((p === 1 ? N_P1 : N_P16) / (t === 'lrange_100' ? 10 : 1)),
         '-P',
         String(p),
-        ...(t === 'mget' ? [`MGET${' key:__rand_int__'.repeat(10)}`] : ['-d', '3', '-t', t]),
+        ...(t === 'mget'
+          ? ['MGET', ...new Array<string>(10).fill('key:__rand_int__')]
+          : ['-d', '3', '-t', t]),
       ],
     })),
   ),

@@ -12,7 +12,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeS
 import os from 'node:os';
 import path from 'node:path';
 import { Wal } from '../../src/persistence/wal.ts';
-import { freePort, ROOT } from '../helpers/server.ts';
+import { freePort, ROOT, type Proc } from '../helpers/server.ts';
 import { rawConnect, replies, resp } from '../helpers/raw.ts';
 import { crash, startOn } from '../helpers/persist.ts';
 
@@ -125,7 +125,10 @@ for (const policy of ['always', 'everysec']) {
       t.pass(`skipped: ${why}`);
       return;
     }
-    t.teardown(() => {
+    // Whatever fails below, no daemon outlives the test, then the tmpfs goes.
+    const daemons: Proc[] = [];
+    t.teardown(async () => {
+      for (const d of daemons) await d.stop('SIGKILL');
       spawnSync('umount', ['-l', dir]);
     });
     let tes = await startOn(dir, [
@@ -136,6 +139,7 @@ for (const policy of ['always', 'everysec']) {
       '--auto-aof-rewrite-percentage',
       '0',
     ]);
+    daemons.push(tes);
     let r = new Redis({ port: tes.port, maxRetriesPerRequest: 0 });
     for (let i = 0; i < 50; i++) await r.set(`ok:${i}`, `v${i}`);
     const filler = fill(dir);
@@ -178,6 +182,7 @@ for (const policy of ['always', 'everysec']) {
     w.disconnect();
     await crash(tes);
     tes = await startOn(dir, ['--shards', '1']);
+    daemons.push(tes);
     r = new Redis({ port: tes.port });
     t.equal(await r.get('ok:49'), 'v49');
     t.equal(await r.strlen('first-failed'), 8192, 'the write that met the full disk is there');

@@ -389,9 +389,9 @@ while (running) {
   const n = drain();
   activeExpire();
   persist.tick();
+  const busy = memory.tick(n === 0);
   // 'expired' events of active expiry have no replies to travel with.
   if (ctx.events.length > 0) flushReplies();
-  const busy = memory.tick(n === 0);
   if (ks.now - lastStats >= 100 || n === 0) {
     publishStats();
     lastStats = ks.now;

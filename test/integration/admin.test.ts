@@ -63,7 +63,11 @@ t.test('stats: a table with one row per shard and totals; --json parses', async 
   );
   t.match(table.out, /\n0 +\S+ +\S+ +1\.\dk /, 'shard 0 row (keys as 1.5k)');
   t.match(table.out, /\n1 +\S+ +\S+ +1\.\dk /, 'shard 1 row');
-  t.match(table.out, /\ntotal +\S+ +\S+ +3\.0k +0 +\d+\.\d (KiB|MiB) /, 'totals: 3.0k keys, memory with its unit');
+  t.match(
+    table.out,
+    /\ntotal +\S+ +\S+ +3\.0k +0 +\d+\.\d (KiB|MiB) /,
+    'totals: 3.0k keys, memory with its unit',
+  );
   t.notMatch(table.out, /wal: n\/a/, 'the WAL columns have figures');
 
   const json = await admin(['stats', '--json', ...P]);

@@ -299,7 +299,8 @@ function drain(): number {
     execute();
     req.advance();
     n++;
-    if ((n & REPLY_BATCH_MASK) === 0) flushReplies();
+    // With appendfsync always each publish costs an fsync: publish once per batch instead.
+    if ((n & REPLY_BATCH_MASK) === 0 && !persist.fsyncsEachPublish) flushReplies();
     if (view.flags & FLAG_HOLD) {
       req.release();
       session();

@@ -240,6 +240,11 @@ export class ShardPersistence {
 
   // ---- group commit ----
 
+  /** Every publish of replies pays an fsync (appendfsync always with the WAL on). */
+  get fsyncsEachPublish(): boolean {
+    return this.logging && this.policy === 'always';
+  }
+
   /** Called before replies are published: write (and with always, fsync) their records. */
   beforePublish(): void {
     const wal = this.wal;

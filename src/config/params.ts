@@ -47,6 +47,7 @@ export interface ConfigValues {
   'ring-size': number;
   hz: number;
   pidfile: string;
+  save: string;
   'active-expire-budget-ms': number;
   'slowlog-log-slower-than': number;
   'slowlog-max-len': number;
@@ -123,6 +124,7 @@ const TABLE: { readonly [K in ParamName]: TableRow<K> } = {
   'ring-size': { type: 'bytes', mutable: false },
   hz: { type: 'int', mutable: true },
   pidfile: { type: 'string', mutable: false },
+  save: { type: 'string', mutable: true },
   'active-expire-budget-ms': { type: 'int', mutable: true },
   'slowlog-log-slower-than': { type: 'int', mutable: true },
   'slowlog-max-len': { type: 'int', mutable: true },

@@ -40,6 +40,7 @@ import {
   RequestView,
 } from '../src/router/frames.ts';
 import { Ring } from '../src/router/ring.ts';
+import { shardOfKey } from '../src/router/keyslot.ts';
 import * as S from '../src/router/shard-stats.ts';
 import { Keyspace } from '../src/store/keyspace.ts';
 import { dropped } from '../src/store/keytable.ts';
@@ -103,6 +104,9 @@ const ctx: ShardContext = {
   propagate,
   propagated: [],
 };
+if (init.persist.shards > 1) {
+  ctx.ownsKey = (u8, off, len) => shardOfKey(u8, off, len, init.persist.shards) === init.shardId;
+}
 const notifier = new ShardNotifier(ctx, init.eventsPort, ctl);
 let controlSeen = 0;
 /** WAL, snapshots and recovery (src/persistence/shard-persist.ts). */

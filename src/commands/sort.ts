@@ -35,6 +35,8 @@ interface Item {
 interface Patterns {
   c: ShardContext;
   hashes: Map<number, Map<string, Uint8Array>>;
+  /** A pattern named a key that lives in another shard: the reply is an error, not a wrong sort. */
+  foreign: boolean;
 }
 
 let keyBuf = new Uint8Array(256);
@@ -72,6 +74,10 @@ function byPattern(pt: Patterns, arg: number, subst: Uint8Array): Uint8Array | n
   keyBuf.set(u8.subarray(po, po + star), 0);
   keyBuf.set(subst, star);
   keyBuf.set(u8.subarray(po + star + 1, po + postEnd), star + subst.length);
+  if (pt.c.ownsKey !== undefined && !pt.c.ownsKey(keyBuf, 0, klen)) {
+    pt.foreign = true;
+    return null;
+  }
   const h = ks.lookup(req.db, keyBuf, 0, klen);
   if (h === 0) return null;
   if (arrow < 0) {
@@ -173,7 +179,7 @@ function sortGeneric(c: ShardContext, readonly: boolean): void {
     vector = elems.map(item);
   }
 
-  const pt: Patterns = { c, hashes: new Map() };
+  const pt: Patterns = { c, hashes: new Map(), foreign: false };
   let conversionError = false;
   if (!dontsort) {
     for (const it of vector) {
@@ -203,25 +209,22 @@ function sortGeneric(c: ShardContext, readonly: boolean): void {
 
   const outputlen = (gets.length > 0 ? gets.length : 1) * (end - start + 1);
   if (conversionError) return out.error(E.SORT_SCORES);
+  const values: (Uint8Array | null)[] = [];
+  for (let j = start; j <= end; j++) {
+    const obj = vector[j]!.obj;
+    if (gets.length === 0) values.push(obj);
+    for (const g of gets) values.push(byPattern(pt, g, obj));
+  }
+  if (pt.foreign) return out.error(E.SORT_FOREIGN_KEY);
   if (store < 0) {
     out.arrayHeader(outputlen);
-    for (let j = start; j <= end; j++) {
-      const obj = vector[j]!.obj;
-      if (gets.length === 0) out.bulk(obj, 0, obj.length);
-      for (const g of gets) {
-        const v = byPattern(pt, g, obj);
-        if (v === null) out.nullBulk();
-        else out.bulk(v, 0, v.length);
-      }
+    for (const v of values) {
+      if (v === null) out.nullBulk();
+      else out.bulk(v, 0, v.length);
     }
     return;
   }
-  const items: Uint8Array[] = [];
-  for (let j = start; j <= end; j++) {
-    const obj = vector[j]!.obj;
-    if (gets.length === 0) items.push(obj.slice());
-    for (const g of gets) items.push(byPattern(pt, g, obj)?.slice() ?? new Uint8Array(0));
-  }
+  const items = values.map((v) => (v === null ? new Uint8Array(0) : v.slice()));
   // Built before the destination is touched: the sorted key may be the destination itself.
   const list = outputlen > 0 ? restoreObject(TYPE_LIST, items) : null;
   const dh = ks.lookup(req.db, req.u8, req.off[store]!, req.len[store]!);

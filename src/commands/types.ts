@@ -54,6 +54,12 @@ export interface ShardContext {
   propagate(argv: (string | Uint8Array)[]): void;
   /** Commands recorded by propagate() for the current command (reset before each command). */
   propagated: (string | Uint8Array)[][];
+  /**
+   * Whether a key this command did not declare (SORT's BY/GET patterns) can be read here: it
+   * lives in this shard, or (cross-shard executor) was copied into the scratch keyspace.
+   * Absent means every key is local (one shard).
+   */
+  ownsKey?: (u8: Uint8Array, off: number, len: number) => boolean;
 }
 
 export type ShardHandler = (c: ShardContext) => void;

@@ -4,6 +4,8 @@
  */
 export const E = {
   MULTI_NESTED: 'ERR MULTI calls can not be nested',
+  SORT_FOREIGN_KEY:
+    "ERR SORT BY/GET pattern names a key in another shard: give the pattern keys the sorted key's {hash tag}",
   EXEC_WITHOUT_MULTI: 'ERR EXEC without MULTI',
   DISCARD_WITHOUT_MULTI: 'ERR DISCARD without MULTI',
   WATCH_IN_MULTI: 'ERR WATCH inside MULTI is not allowed',

@@ -48,3 +48,8 @@ export function keySlotOfString(s: string): number {
   const bytes = encoder.encode(s);
   return keySlot(bytes, 0, bytes.length);
 }
+
+/** The shard owning a key: contiguous slot ranges, as ShardSet.slotToShard lays them out. */
+export function shardOfKey(buf: Uint8Array, off: number, len: number, shards: number): number {
+  return shards === 1 ? 0 : Math.floor((keySlot(buf, off, len) * shards) / 16384);
+}

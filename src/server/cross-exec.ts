@@ -243,5 +243,10 @@ function scratchContext(srv: Server, ks: Keyspace, job: Job): ShardContext {
     modified,
     propagate,
     propagated: [],
+    // Only the copied keys are here: a SORT pattern naming another key must not read "missing".
+    ownsKey: (u8, off, len) => {
+      const k = Buffer.from(u8.buffer, u8.byteOffset + off, len);
+      return job.refs.some((r) => r.db === job.db && r.key.equals(k));
+    },
   };
 }

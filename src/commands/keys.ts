@@ -161,21 +161,26 @@ function renameGeneric(c: ShardContext, nx: boolean): void {
   if (sameArg(c, 0, 1)) return nx ? out.integer(0) : out.ok();
   const dh = lookup(c, 1);
   if (dh !== 0 && nx) return out.integer(0);
+  // Redis's order: the destination is deleted and added ('new'), then rename_from on the
+  // source, then rename_to on the destination.
+  if (dh !== 0) ks.removeFound(lookup(c, 1));
   const src = lookup(c, 0);
-  // Redis's order: rename_from (source) then rename_to (destination).
-  c.modified(src, NOTIFY_GENERIC, 'rename_from');
-  let nh: number;
   if (ks.type(src) !== TYPE_STRING) {
     // Collections move in O(1): the object changes records, nothing is copied.
-    const obj = ks.getObject(src);
-    const exp = ks.getExpire(src);
-    ks.removeFound(src);
-    nh = ks.writeObject(req.db, lookup(c, 1), req.u8, req.off[1]!, req.len[1]!, obj, exp);
-  } else {
-    copyRecord(c, req.db, src, req.db, 1);
-    ks.removeFound(lookup(c, 0));
-    nh = lookup(c, 1);
-  }
+    ks.writeObject(
+      req.db,
+      lookup(c, 1),
+      req.u8,
+      req.off[1]!,
+      req.len[1]!,
+      ks.getObject(src),
+      ks.getExpire(src),
+    );
+  } else copyRecord(c, req.db, src, req.db, 1);
+  const from = lookup(c, 0);
+  c.modified(from, NOTIFY_GENERIC, 'rename_from');
+  ks.removeFound(from);
+  const nh = lookup(c, 1);
   c.modified(nh, NOTIFY_GENERIC, 'rename_to');
   if (nx) out.integer(1);
   else out.ok();

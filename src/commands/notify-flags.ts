@@ -66,8 +66,11 @@ export function flagsToEvents(flags: number): string {
   let s = '';
   if ((flags & NOTIFY_ALL) === NOTIFY_ALL) s += 'A';
   else {
-    for (const l of 'g$lshzxetdn') if (flags & LETTERS.find(([x]) => x === l)![1]) s += l;
+    for (const l of 'g$lshzxetd') if (flags & LETTERS.find(([x]) => x === l)![1]) s += l;
   }
+  // Redis prints no 'n' after 'A' although the class stays on; Tessera keeps the value it
+  // shows as the value it applies, so 'n' is always shown.
+  if (flags & NOTIFY_NEW) s += 'n';
   if (flags & NOTIFY_KEYSPACE) s += 'K';
   if (flags & NOTIFY_KEYEVENT) s += 'E';
   if (flags & NOTIFY_KEY_MISS) s += 'm';

@@ -1,7 +1,13 @@
 import type { MessagePort } from 'node:worker_threads';
 import { EVENTS } from '../router/control.ts';
 import { KEY_OFF } from '../store/record.ts';
-import { eventsToFlags, NOTIFY_EXPIRED, NOTIFY_KEYEVENT, NOTIFY_KEYSPACE } from './notify-flags.ts';
+import {
+  eventsToFlags,
+  NOTIFY_EXPIRED,
+  NOTIFY_KEYEVENT,
+  NOTIFY_KEYSPACE,
+  NOTIFY_NEW,
+} from './notify-flags.ts';
 import type { ShardContext } from './types.ts';
 
 /**
@@ -35,7 +41,15 @@ export class ShardNotifier {
     // Without K or E nothing is published, so nothing needs queueing.
     const on = flags > 0 && (flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT)) !== 0;
     this.ctx.notifyFlags = on ? flags : 0;
+    this.ctx.ks.onCreate = on && (flags & NOTIFY_NEW) !== 0 ? this.created : null;
   }
+
+  /** A write created a key (Redis dbAdd): 'new', before the command's own event. */
+  private readonly created = (h: number, db: number): void => {
+    const ks = this.ctx.ks;
+    const b = ks.arena.base(h) + KEY_OFF;
+    this.ctx.events.push(db, 'new', ks.arena.u8(h).slice(b, b + ks.keyLength(h)));
+  };
 
   /** Lazy or active expiry is about to delete record h: Redis's 'expired' event. */
   private readonly expired = (h: number, db: number): void => {

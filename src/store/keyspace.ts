@@ -47,6 +47,8 @@ export class Keyspace {
    * by the wheel): keyspace notifications, WATCH and the WAL's DEL record hang off it.
    */
   onExpired: ((h: number, db: number) => void) | null = null;
+  /** Called when a write creates a key (Redis dbAdd): the 'new' keyspace notification. */
+  onCreate: ((h: number, db: number) => void) | null = null;
   /**
    * Copy-on-write hooks of a running snapshot (persistence/snapshot.ts): touch() before a
    * record is read, changed or deleted, created() for records made after the snapshot began.
@@ -287,6 +289,7 @@ export class Keyspace {
       r[b + OWNER] = this.dbTable[db]! + 1;
       for (let i = 0; i < len; i++) r[b + KEY_OFF + i] = u8[off + i]!;
       t.insert(h, this.lastHash);
+      if (this.onCreate !== null) this.onCreate(h, db);
       if (this.snapshot !== null) this.snapshot.created(h);
       this.created = h;
     }

@@ -172,7 +172,22 @@ t.test('class filters and K/E channels match redis-server', async (t) => {
     ['RENAME', 'n', 'm'],
     ['SET', 'x', '1', 'PX', '1'],
   ];
-  for (const flags of ['K$', 'Eg', 'Ex', 'KEx', 'gx', 'K', 'E', '$lshzd', 'AK', 'AE', 'KEA']) {
+  // 'n': a write that creates a key raises 'new' first (Redis dbAdd).
+  for (const flags of [
+    'K$',
+    'Eg',
+    'Ex',
+    'KEx',
+    'gx',
+    'K',
+    'E',
+    '$lshzd',
+    'AK',
+    'AE',
+    'KEA',
+    'KEn',
+    'KE$gn',
+  ]) {
     const a = await EventTap.open(tes.port, flags);
     const b = await EventTap.open(red.port, flags);
     for (const c of cmds) await Promise.all([a.run(...c), b.run(...c)]);
@@ -227,7 +242,12 @@ t.test('CONFIG SET/GET notify-keyspace-events round-trips like redis-server', as
       ['CONFIG', 'SET', 'notify-keyspace-events', v],
       ['CONFIG', 'GET', 'notify-keyspace-events'],
     ]) {
-      t.equal(await a.ask(resp(...c), replies(1)), await b.ask(resp(...c), replies(1)), c.join(' '));
+      // Redis prints no 'n' after 'A' although the class stays on; Tessera shows it (README).
+      const tv = (await a.ask(resp(...c), replies(1))).replace(
+        /\$(\d+)\r\nAn/,
+        (_, n: string) => `$${Number(n) - 1}\r\nA`,
+      );
+      t.equal(tv, await b.ask(resp(...c), replies(1)), c.join(' '));
     }
   }
   t.equal(

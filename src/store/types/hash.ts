@@ -4,14 +4,14 @@
  *    64 bytes (hash-max-listpack-value),
  *    all pairs live in ONE packed Uint8Array, [len:u8][bytes] per entry, field then value, in
  *    insertion order (so HGETALL order matches Redis's listpack). Lookups scan it, as Redis does.
- *  - hashtable: a Map from field to slot plus parallel field/value arrays of latin1 strings. The
- *    arrays give O(1) random picks (HRANDFIELD) and a scan cursor that survives deletions
- *    (deletes swap the last slot in, see scanFrom).
+ *  - hashtable: a ByteTable (byte-table.ts): fields and values as bytes in one store, found by
+ *    hashing the argument bytes in place. Its dense entry indexes give O(1) random picks
+ *    (HRANDFIELD) and a scan cursor that survives deletions (deletes move the last entry in).
  * Conversion is one-way, as in Redis (hashTypeConvert never goes back).
  */
 import { OVERHEAD, registerType, type StoreObject } from '../object.ts';
 import { TYPE_HASH } from '../record.ts';
-import { latin1, latin1Bytes, strCost, writeLatin1 } from './latin1.ts';
+import { ByteTable } from './byte-table.ts';
 
 export const HASH_MAX_LISTPACK_ENTRIES = 512;
 export const HASH_MAX_LISTPACK_VALUE = 64;
@@ -31,8 +31,6 @@ let offs = new Int32Array(2 * (HASH_MAX_LISTPACK_ENTRIES + 1));
 /** Which hash state `offs` describes: versions are unique across all hashes (see `version`). */
 let offsVersion = -1;
 let versions = 0;
-/** Table-mode entries are copied here to hand out Refs: [0] for fields, [1] for values. */
-const scratch = [Buffer.alloc(256), Buffer.alloc(256)];
 
 /** Entries are at most 64 bytes: a byte loop beats creating a subarray for a native copy. */
 function copyBytes(src: Uint8Array, off: number, len: number, dst: Uint8Array, at: number): void {
@@ -46,11 +44,8 @@ export class HashObject implements StoreObject {
   private used = 0;
   /** A fresh shard-wide number after every change (invalidates the shared offsets table). */
   private version = ++versions;
-  private index: Map<string, number> | null = null;
-  private fields: string[] = [];
-  private values: string[] = [];
-  /** Heap bytes of the table's strings, kept current so bytes() is O(1). */
-  private strBytes = 0;
+  /** The hashtable encoding (null while a listpack). */
+  private index: ByteTable | null = null;
 
   encoding(): string {
     return this.index === null ? 'listpack' : 'hashtable';
@@ -63,33 +58,24 @@ export class HashObject implements StoreObject {
   bytes(): number {
     if (this.index === null)
       return OVERHEAD.object + (this.lp.length > 0 ? OVERHEAD.buffer + this.lp.length : 0);
-    return OVERHEAD.object + this.size * (OVERHEAD.mapEntry + 2 * OVERHEAD.slot) + this.strBytes;
+    return OVERHEAD.object + this.index.bytes();
   }
 
   /** Redis hashTypeConvert(o, OBJ_ENCODING_HT). */
   convert(): void {
     if (this.index !== null) return;
-    const index = new Map<string, number>();
-    const fields: string[] = [];
-    const values: string[] = [];
-    let bytes = 0;
+    const index = new ByteTable();
     const lp = this.lp;
     for (let p = 0; p < this.used;) {
       const fl = lp[p]!;
-      const f = latin1(lp, p + 1, fl);
-      p += 1 + fl;
-      const vl = lp[p]!;
-      const v = latin1(lp, p + 1, vl);
-      p += 1 + vl;
-      index.set(f, fields.length);
-      fields.push(f);
-      values.push(v);
-      bytes += strCost(fl) + strCost(vl);
+      const q = p + 1 + fl;
+      const vl = lp[q]!;
+      // A listpack has no duplicate fields: find() only hashes for insert().
+      index.find(lp, p + 1, fl);
+      index.insert(lp, p + 1, fl, lp, q + 1, vl);
+      p = q + 1 + vl;
     }
     this.index = index;
-    this.fields = fields;
-    this.values = values;
-    this.strBytes = bytes;
     this.lp = EMPTY;
     this.used = 0;
     this.version = ++versions;
@@ -123,15 +109,18 @@ export class HashObject implements StoreObject {
       r.len = this.lp[q]!;
       return true;
     }
-    const i = this.index.get(latin1(u8, off, len));
-    if (i === undefined) return false;
-    this.tableRef(this.values[i]!, 1, r);
+    const t = this.index;
+    const i = t.find(u8, off, len);
+    if (i < 0) return false;
+    r.buf = t.data;
+    r.off = t.valOff(i);
+    r.len = t.valLen(i);
     return true;
   }
 
   has(u8: Uint8Array, off: number, len: number): boolean {
     if (this.index === null) return this.findLp(u8, off, len) >= 0;
-    return this.index.has(latin1(u8, off, len));
+    return this.index.find(u8, off, len) >= 0;
   }
 
   /**
@@ -162,18 +151,13 @@ export class HashObject implements StoreObject {
       if (this.size > HASH_MAX_LISTPACK_ENTRIES) this.convert();
       return true;
     }
-    const f = latin1(fu8, foff, flen);
-    const v = latin1(vu8, voff, vlen);
-    const i = this.index.get(f);
-    if (i !== undefined) {
-      this.strBytes += strCost(vlen) - strCost(this.values[i]!.length);
-      this.values[i] = v;
+    const t = this.index;
+    const i = t.find(fu8, foff, flen);
+    if (i >= 0) {
+      t.setValue(i, vu8, voff, vlen);
       return false;
     }
-    this.index.set(f, this.fields.length);
-    this.fields.push(f);
-    this.values.push(v);
-    this.strBytes += strCost(flen) + strCost(vlen);
+    t.insert(fu8, foff, flen, vu8, voff, vlen);
     this.size++;
     return true;
   }
@@ -218,18 +202,9 @@ export class HashObject implements StoreObject {
       }
       return true;
     }
-    const f = latin1(u8, off, len);
-    const i = this.index.get(f);
-    if (i === undefined) return false;
-    this.strBytes -= strCost(len) + strCost(this.values[i]!.length);
-    this.index.delete(f);
-    const lastF = this.fields.pop()!;
-    const lastV = this.values.pop()!;
-    if (i < this.fields.length) {
-      this.fields[i] = lastF;
-      this.values[i] = lastV;
-      this.index.set(lastF, i);
-    }
+    const i = this.index.find(u8, off, len);
+    if (i < 0) return false;
+    this.index.removeAt(i);
     this.size--;
     this.version = ++versions;
     return true;
@@ -254,8 +229,16 @@ export class HashObject implements StoreObject {
       r.len = this.lp[p]!;
       return;
     }
+    const t = this.index;
     const i = k >> 1;
-    this.tableRef((k & 1) === 0 ? this.fields[i]! : this.values[i]!, k & 1, r);
+    r.buf = t.data;
+    if ((k & 1) === 0) {
+      r.off = t.keyOff(i);
+      r.len = t.keyLen(i);
+    } else {
+      r.off = t.valOff(i);
+      r.len = t.valLen(i);
+    }
   }
 
   private buildOffsets(): void {
@@ -266,20 +249,11 @@ export class HashObject implements StoreObject {
     offsVersion = this.version;
   }
 
-  private tableRef(s: string, which: number, r: Ref): void {
-    let buf = scratch[which]!;
-    if (buf.length < s.length) buf = scratch[which] = Buffer.alloc(s.length * 2);
-    writeLatin1(buf, 0, s);
-    r.buf = buf;
-    r.off = 0;
-    r.len = s.length;
-  }
-
   /** Average bytes of a field plus its value (sizes a reply of random picks before building it). */
   avgPairBytes(): number {
     if (this.size === 0) return 0;
     if (this.index === null) return this.used / this.size - 2;
-    return this.strBytes / this.size - 32;
+    return this.index.liveBytes() / this.size;
   }
 
   /** A uniformly random field index (the hash is not empty). */
@@ -294,10 +268,7 @@ export class HashObject implements StoreObject {
       h.lp = this.lp.slice(0, this.used);
       h.used = this.used;
     } else {
-      h.index = new Map(this.index);
-      h.fields = this.fields.slice();
-      h.values = this.values.slice();
-      h.strBytes = this.strBytes;
+      h.index = this.index.clone();
     }
     return h;
   }
@@ -309,7 +280,10 @@ export class HashObject implements StoreObject {
       for (let p = 0; p < this.used; p += 1 + lp[p]!) out.push(lp.slice(p + 1, p + 1 + lp[p]!));
       return out;
     }
-    for (let i = 0; i < this.size; i++) out.push(latin1Bytes(this.fields[i]!), latin1Bytes(this.values[i]!));
+    const t = this.index;
+    for (let i = 0; i < this.size; i++) {
+      out.push(t.data.slice(t.keyOff(i), t.valOff(i)), t.data.slice(t.valOff(i), t.valOff(i) + t.valLen(i)));
+    }
     return out;
   }
 }

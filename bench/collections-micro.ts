@@ -1,0 +1,92 @@
+/**
+ * Per-operation cost of the large-collection encodings, in-process (no server): what
+ * redis-benchmark's HSET / SADD put on one big key. Fields are 'element:NNNNNN' with random
+ * NNNNNN (as __rand_int__ expands), read from one frame-like buffer the way a command's
+ * arguments are, so the numbers include hashing and comparing the argument bytes.
+ *
+ *   HSET new / update / HGET hit / HGET miss / HDEL   on one hashtable-encoded hash
+ *   SADD new / SISMEMBER hit / SREM                   on one hashtable-encoded set
+ *
+ *   node --expose-gc bench/collections-micro.ts [--n 1000000] [--rounds 3]
+ */
+import { parseArgs } from 'node:util';
+import { HashObject, newRef } from '../src/store/types/hash.ts';
+import { SetObject, memberOf } from '../src/store/types/set.ts';
+
+const { values: opt } = parseArgs({
+  options: { n: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '3' } },
+});
+const N = Number(opt.n);
+const ROUNDS = Number(opt.rounds);
+const FL = 'element:000000'.length;
+
+/** N distinct random fields, FL bytes each, back to back (like arguments in a frame). */
+function fields(seed: number): Buffer {
+  const buf = Buffer.alloc(N * FL);
+  const used = new Set<number>();
+  let x = seed;
+  for (let i = 0; i < N; i++) {
+    let v: number;
+    do {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      v = x % 10_000_000;
+    } while (used.has(v));
+    used.add(v);
+    buf.write('element:' + String(v).padStart(7, '0').slice(1), i * FL, 'latin1');
+  }
+  return buf;
+}
+
+function time(label: string, fn: () => void): void {
+  globalThis.gc?.();
+  const t0 = process.hrtime.bigint();
+  fn();
+  const ns = Number(process.hrtime.bigint() - t0) / N;
+  console.log(`${label.padEnd(22)} ${ns.toFixed(0).padStart(6)} ns/op`);
+}
+
+const present = fields(1);
+const absent = fields(2);
+const value = Buffer.from('xxx');
+const value2 = Buffer.from('yyy');
+const ref = newRef();
+let sink = 0;
+
+for (let r = 0; r < ROUNDS; r++) {
+  console.log(`round ${r + 1} (N=${N})`);
+  const h = new HashObject();
+  h.convert();
+  time('HSET new', () => {
+    for (let i = 0; i < N; i++) h.set(present, i * FL, FL, value, 0, 3);
+  });
+  time('HSET update', () => {
+    for (let i = 0; i < N; i++) h.set(present, i * FL, FL, value2, 0, 3);
+  });
+  time('HGET hit', () => {
+    for (let i = 0; i < N; i++) if (h.get(present, i * FL, FL, ref)) sink += ref.len;
+  });
+  time('HGET miss', () => {
+    for (let i = 0; i < N; i++) if (h.get(absent, i * FL, FL, ref)) sink += ref.len;
+  });
+  console.log(`  hash bytes()/field     ${(h.bytes() / h.size).toFixed(1)}`);
+  time('HDEL', () => {
+    for (let i = 0; i < N; i++) h.delete(present, i * FL, FL);
+  });
+
+  const s = new SetObject();
+  s.convert();
+  time('SADD new', () => {
+    for (let i = 0; i < N; i++) s.add(memberOf(present, i * FL, FL));
+  });
+  time('SISMEMBER hit', () => {
+    for (let i = 0; i < N; i++) if (s.has(memberOf(present, i * FL, FL))) sink++;
+  });
+  time('SISMEMBER miss', () => {
+    for (let i = 0; i < N; i++) if (s.has(memberOf(absent, i * FL, FL))) sink++;
+  });
+  console.log(`  set bytes()/member     ${(s.bytes() / s.size).toFixed(1)}`);
+  time('SREM', () => {
+    for (let i = 0; i < N; i++) s.remove(memberOf(present, i * FL, FL));
+  });
+}
+if (sink === -1) console.log(sink);

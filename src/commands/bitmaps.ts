@@ -10,6 +10,7 @@ import { bitfieldCommands } from './bitfield.ts';
 import { NOTIFY_GENERIC, NOTIFY_STRING } from './notify-flags.ts';
 import { argInt64, lookupString, storeBytes } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
+import { keyMiss } from './modified.ts';
 
 const POPCOUNT = new Uint8Array(256);
 for (let i = 1; i < 256; i++) POPCOUNT[i] = (i & 1) + POPCOUNT[i >> 1]!;
@@ -61,7 +62,10 @@ function getbit(c: ShardContext): void {
   if (offset < 0) return;
   const h = lookupString(c, 0);
   if (h < 0) return;
-  if (h === 0) return c.out.integer(0);
+  if (h === 0) {
+    keyMiss(c, 0);
+    return c.out.integer(0);
+  }
   const ks = c.ks;
   const byte = Math.floor(offset / 8);
   if (byte >= ks.valueLength(h)) return c.out.integer(0);
@@ -113,7 +117,10 @@ function bitcount(c: ShardContext): void {
   // Redis 7.0 looks the key up first: a missing key counts 0 whatever the arguments.
   const h = lookupString(c, 0);
   if (h < 0) return;
-  if (h === 0) return c.out.integer(0);
+  if (h === 0) {
+    keyMiss(c, 0);
+    return c.out.integer(0);
+  }
   const len = ks.valueLength(h);
   if (req.argc === 3 || req.argc === 4) {
     const start = rangeArg(c, 1);

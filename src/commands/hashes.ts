@@ -13,6 +13,7 @@ import { NOTIFY_GENERIC, NOTIFY_HASH } from './notify-flags.ts';
 import { globMatch } from '../util/glob.ts';
 import { argInt64 } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
+import { keyMiss } from './modified.ts';
 
 const ref = newRef();
 const ref2 = newRef();
@@ -27,7 +28,7 @@ function lookupHash(c: ShardContext, read = true): number {
   if (h !== 0) ks.touch(h);
   if (read) {
     if (h !== 0) ks.hits++;
-    else ks.misses++;
+    else keyMiss(c, 0);
   }
   if (h !== 0 && ks.type(h) !== TYPE_HASH) {
     c.out.error(E.WRONGTYPE);

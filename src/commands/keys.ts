@@ -16,6 +16,7 @@ import { parseCopyOptions } from './copy-options.ts';
 import { NOTIFY_GENERIC } from './notify-flags.ts';
 import { argInt } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
+import { keyMiss } from './modified.ts';
 
 function lookup(c: ShardContext, i: number): number {
   return c.ks.lookup(c.req.db, c.req.u8, c.req.off[i]!, c.req.len[i]!);
@@ -37,7 +38,10 @@ function del(c: ShardContext): void {
 
 function exists(c: ShardContext): void {
   let n = 0;
-  for (let i = 0; i < c.req.argc; i++) if (lookup(c, i) !== 0) n++;
+  for (let i = 0; i < c.req.argc; i++) {
+    if (lookup(c, i) !== 0) n++;
+    else keyMiss(c, i);
+  }
   c.out.integer(n);
 }
 
@@ -55,6 +59,7 @@ function touch(c: ShardContext): void {
 
 function type(c: ShardContext): void {
   const h = lookup(c, 0);
+  if (h === 0) keyMiss(c, 0);
   c.out.simple(h === 0 ? 'none' : TYPE_NAMES[c.ks.type(h)]!);
 }
 
@@ -111,7 +116,10 @@ function expireGeneric(c: ShardContext, unitMs: number, absolute: boolean, cmd: 
 
 function ttlGeneric(c: ShardContext, ms: boolean, absolute: boolean): void {
   const h = lookup(c, 0);
-  if (h === 0) return c.out.integer(-2);
+  if (h === 0) {
+    keyMiss(c, 0);
+    return c.out.integer(-2);
+  }
   const exp = c.ks.getExpire(h);
   if (exp === 0) return c.out.integer(-1);
   if (absolute) return c.out.integer(ms ? exp : Math.floor(exp / 1000));

@@ -10,6 +10,7 @@ import { HEAD, ListCursor, ListValue, TAIL } from '../store/types/list.ts';
 import { NOTIFY_GENERIC, NOTIFY_LIST } from './notify-flags.ts';
 import { argInt64 } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
+import { keyMiss } from './modified.ts';
 
 /** Scratch cursor shared by the list commands (a shard runs one command at a time). */
 export const cur = new ListCursor();
@@ -24,7 +25,7 @@ export function lookupList(c: ShardContext, i: number, read: boolean): number {
   if (h !== 0) ks.touch(h);
   if (read) {
     if (h !== 0) ks.hits++;
-    else ks.misses++;
+    else keyMiss(c, i);
   }
   if (h !== 0 && ks.type(h) !== TYPE_LIST) {
     c.out.error(E.WRONGTYPE);

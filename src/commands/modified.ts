@@ -1,5 +1,6 @@
 import { KEY_OFF, TYPE_STRING } from '../store/record.ts';
 import { blockState, keyWritten } from './blocked-keys.ts';
+import { NOTIFY_KEY_MISS } from './notify-flags.ts';
 import type { ShardContext } from './types.ts';
 import { touchKey, watchState } from './watch.ts';
 
@@ -22,4 +23,13 @@ export function modified(this: ShardContext, h: number, cls: number, event: stri
 /** ShardContext.propagate (see its doc). */
 export function propagate(this: ShardContext, argv: (string | Uint8Array)[]): void {
   this.propagated.push(argv);
+}
+
+/**
+ * A read found no key at argument i (Redis lookupKeyRead's miss): counts keyspace_misses and
+ * queues the 'keymiss' notification (class m).
+ */
+export function keyMiss(c: ShardContext, i: number): void {
+  c.ks.misses++;
+  if ((c.notifyFlags & NOTIFY_KEY_MISS) !== 0) c.events.push(c.req.db, 'keymiss', c.req.copy(i));
 }

@@ -3,6 +3,7 @@ import { ENC_FORCED_RAW, ENCODING, TYPE_STRING } from '../store/record.ts';
 import { NOTIFY_GENERIC, NOTIFY_STRING } from './notify-flags.ts';
 import { argInt64, expireArg, lookupString, replyValue, storeArg } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
+import { keyMiss } from './modified.ts';
 
 const NX = 1;
 const XX = 2;
@@ -66,7 +67,7 @@ function get(c: ShardContext): void {
   const h = lookupString(c, 0);
   if (h < 0) return;
   if (h === 0) {
-    c.ks.misses++;
+    keyMiss(c, 0);
     c.out.nullBulk();
     return;
   }
@@ -172,7 +173,8 @@ function mget(c: ShardContext): void {
   for (let i = 0; i < req.argc; i++) {
     const h = ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!);
     if (h === 0 || ks.type(h) !== 0) {
-      ks.misses++;
+      if (h === 0) keyMiss(c, i);
+      else ks.misses++;
       out.nullBulk();
     } else {
       ks.hits++;
@@ -228,6 +230,7 @@ function append(c: ShardContext): void {
 function strlen(c: ShardContext): void {
   const h = lookupString(c, 0);
   if (h < 0) return;
+  if (h === 0) keyMiss(c, 0);
   c.out.integer(h === 0 ? 0 : c.ks.valueLength(h));
 }
 
@@ -237,6 +240,7 @@ function getrange(c: ShardContext): void {
   if (start === null || end === null) return c.out.error(E.NOT_INTEGER);
   const h = lookupString(c, 0);
   if (h < 0) return;
+  if (h === 0) keyMiss(c, 0);
   const ks = c.ks;
   const len = h === 0 ? 0 : ks.valueLength(h);
   const r =

@@ -11,6 +11,7 @@ import { latin1 } from '../store/types/zset-listpack.ts';
 import type { ShardContext } from './types.ts';
 import { argDouble, argLong } from './zset-args.ts';
 import { storeResult } from './zsets-common.ts';
+import { keyMiss } from './modified.ts';
 
 const UNION = 0;
 const INTER = 1;
@@ -90,7 +91,7 @@ function zsetOp(
   for (let i = 0; i < setnum; i++, j++) {
     const h = ks.lookup(req.db, req.u8, req.off[j]!, req.len[j]!);
     if (h === 0) {
-      ks.misses++;
+      keyMiss(c, j);
       src.push(sourceOf(null, null));
       continue;
     }

@@ -9,13 +9,14 @@ import { TYPE_ZSET } from '../store/record.ts';
 import type { ZSet } from '../store/types/zset.ts';
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from './notify-flags.ts';
 import type { ShardContext } from './types.ts';
+import { keyMiss } from './modified.ts';
 
 /** Looks up key argument i for reading: handle, 0 when absent, -1 after a WRONGTYPE reply. */
 export function lookupZ(c: ShardContext, i: number): number {
   const { ks, req } = c;
   const h = ks.lookup(req.db, req.u8, req.off[i]!, req.len[i]!);
   if (h === 0) {
-    ks.misses++;
+    keyMiss(c, i);
     return 0;
   }
   if (ks.type(h) !== TYPE_ZSET) {

@@ -187,6 +187,8 @@ t.test('class filters and K/E channels match redis-server', async (t) => {
     'KEA',
     'KEn',
     'KE$gn',
+    'KEm',
+    'Exm',
   ]) {
     const a = await EventTap.open(tes.port, flags);
     const b = await EventTap.open(red.port, flags);

@@ -7,8 +7,8 @@
 import { scanInt64 } from '../protocol/numbers.ts';
 import { E, E_HS } from '../protocol/redis-errors.ts';
 import { TYPE_SET } from '../store/record.ts';
-import { createSet, memberOf, SetObject, type Member } from '../store/types/set.ts';
-import { bulkInt, bulkLatin1 } from './coll-util.ts';
+import { createSet, memberOf, SetObject, type Member, type MemberRef } from '../store/types/set.ts';
+import { bulkInt } from './coll-util.ts';
 import { NOTIFY_GENERIC, NOTIFY_SET } from './notify-flags.ts';
 import { argInt64 } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
@@ -33,10 +33,13 @@ export function lookupSet(c: ShardContext, i: number, read = true): number {
   return h;
 }
 
+const mref: MemberRef = { buf: new Uint8Array(0), off: 0, len: 0 };
+
 /** Member i of the set as a bulk reply (integers printed from the intset directly). */
 export function replyMember(c: ShardContext, set: SetObject, i: number): void {
-  if (set.isIntset()) bulkInt(c.out, set.intAt(i));
-  else bulkLatin1(c.out, set.textAt(i));
+  if (set.isIntset()) return bulkInt(c.out, set.intAt(i));
+  set.refAt(i, mref);
+  c.out.bulk(mref.buf, mref.off, mref.len);
 }
 
 /**

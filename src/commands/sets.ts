@@ -4,13 +4,15 @@
  * intset/hashtable encodings in store/types/set.ts.
  */
 import { E, E_HS } from '../protocol/redis-errors.ts';
-import { createSet, memberOf, SetObject, type Member } from '../store/types/set.ts';
+import { createSet, memberOf, SetObject, type Member, type MemberRef } from '../store/types/set.ts';
 import { globMatch } from '../util/glob.ts';
 import { randomCount, sampleIndexes, scanCursor, scanHeader, scanOptions, tooLarge } from './coll-util.ts';
 import { NOTIFY_GENERIC, NOTIFY_SET } from './notify-flags.ts';
 import { lookupSet, replyMember, setOpCommands } from './set-ops.ts';
 import { argInt64 } from './shard-util.ts';
 import type { CommandDef, ShardContext } from './types.ts';
+
+const mref: MemberRef = { buf: new Uint8Array(0), off: 0, len: 0 };
 
 const argMember = (c: ShardContext, i: number): Member => memberOf(c.req.u8, c.req.off[i]!, c.req.len[i]!);
 
@@ -24,7 +26,7 @@ function sadd(c: ShardContext): void {
     h = ks.writeObject(req.db, 0, req.u8, req.off[0]!, req.len[0]!, set, 0);
   } else set = ks.getObject<SetObject>(h);
   let added = 0;
-  for (let i = 1; i < req.argc; i++) if (set.add(argMember(c, i))) added++;
+  for (let i = 1; i < req.argc; i++) if (set.addBytes(req.u8, req.off[i]!, req.len[i]!)) added++;
   if (added > 0) c.modified(h, NOTIFY_SET, 'sadd');
   c.out.integer(added);
 }
@@ -38,7 +40,7 @@ function srem(c: ShardContext): void {
   let deleted = 0;
   let removed = false;
   for (let i = 1; i < req.argc; i++) {
-    if (set.remove(argMember(c, i))) {
+    if (set.removeBytes(req.u8, req.off[i]!, req.len[i]!)) {
       deleted++;
       if (set.size === 0) {
         removed = true;
@@ -59,7 +61,8 @@ function srem(c: ShardContext): void {
 function sismember(c: ShardContext): void {
   const h = lookupSet(c, 0);
   if (h < 0) return;
-  c.out.integer(h !== 0 && c.ks.getObject<SetObject>(h).has(argMember(c, 1)) ? 1 : 0);
+  const { req } = c;
+  c.out.integer(h !== 0 && c.ks.getObject<SetObject>(h).hasBytes(req.u8, req.off[1]!, req.len[1]!) ? 1 : 0);
 }
 
 function smismember(c: ShardContext): void {
@@ -67,7 +70,9 @@ function smismember(c: ShardContext): void {
   if (h < 0) return;
   const set = h === 0 ? null : c.ks.getObject<SetObject>(h);
   c.out.arrayHeader(c.req.argc - 1);
-  for (let i = 1; i < c.req.argc; i++) c.out.integer(set !== null && set.has(argMember(c, i)) ? 1 : 0);
+  const { req } = c;
+  for (let i = 1; i < req.argc; i++)
+    c.out.integer(set !== null && set.hasBytes(req.u8, req.off[i]!, req.len[i]!) ? 1 : 0);
 }
 
 function scard(c: ShardContext): void {
@@ -194,8 +199,13 @@ function sscan(c: ShardContext): void {
   const picked: number[] = [];
   for (let i = to - 1; i >= from; i--) {
     if (a.po >= 0) {
-      const t = Buffer.from(set.textAt(i), 'latin1');
-      if (!globMatch(req.u8, a.po, a.pl, t, 0, t.length, false)) continue;
+      if (set.isIntset()) {
+        const t = Buffer.from(set.textAt(i), 'latin1');
+        if (!globMatch(req.u8, a.po, a.pl, t, 0, t.length, false)) continue;
+      } else {
+        set.refAt(i, mref);
+        if (!globMatch(req.u8, a.po, a.pl, mref.buf, mref.off, mref.len, false)) continue;
+      }
     }
     picked.push(i);
   }

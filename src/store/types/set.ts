@@ -3,18 +3,21 @@
  *  - intset: while every member is an integer in canonical form (string2ll accepts it) and there
  *    are at most 512, the members are one sorted typed array whose width grows 16 → 32 → 64 bits
  *    as values need it (Redis's intset). Iteration is in ascending order, as Redis's is.
- *  - hashtable: a Map from member to slot plus an array of latin1 strings, for O(1) random picks
- *    (SPOP, SRANDMEMBER) and a scan cursor that survives deletions.
+ *  - hashtable: a ByteTable (byte-table.ts) of member bytes, found by hashing the argument bytes
+ *    in place; its dense entry indexes give O(1) random picks (SPOP, SRANDMEMBER) and a scan
+ *    cursor that survives deletions.
  * Conversion is one-way, as in Redis.
  *
  * Members travel as `Member`: a number or bigint when the bytes are an integer Redis would put
  * in an intset, otherwise a latin1 string. A string Member is never integer-shaped, so an intset
- * can answer "not a member" for it without parsing (see memberOf / norm).
+ * can answer "not a member" for it without parsing (see memberOf / norm). The hot single-key
+ * commands use the *Bytes methods instead, which build no Member for a hashtable.
  */
 import { scanInt64, parseInt64 } from '../../protocol/numbers.ts';
 import { OVERHEAD, registerType, type StoreObject } from '../object.ts';
 import { TYPE_SET } from '../record.ts';
-import { latin1, latin1Bytes, strCost } from './latin1.ts';
+import { ByteTable } from './byte-table.ts';
+import { latin1, latin1Bytes, writeLatin1 } from './latin1.ts';
 
 export const SET_MAX_INTSET_ENTRIES = 512;
 
@@ -48,6 +51,30 @@ export function memberText(m: Member): string {
   return typeof m === 'string' ? m : String(m);
 }
 
+/** A Member's bytes for a table lookup: written to `mb`, returns the length. */
+let mb = Buffer.alloc(256);
+function memberBytes(m: Member): number {
+  const s = typeof m === 'string' ? m : String(m);
+  if (s.length > mb.length) mb = Buffer.alloc(s.length * 2);
+  return writeLatin1(mb, 0, s);
+}
+
+/** The integer an intset would hold for u8[off, off+len), or null (see memberOf). */
+function intOf(u8: Uint8Array, off: number, len: number): number | bigint | null {
+  const v = scanInt64(u8, off, len);
+  if (v !== v) return null;
+  return v <= MAX_SAFE && v >= -MAX_SAFE ? v : parseInt64(u8, off, len)!;
+}
+
+const NONE = new Uint8Array(0);
+
+/** Where a member's bytes are: valid until the set changes. */
+export interface MemberRef {
+  buf: Uint8Array;
+  off: number;
+  len: number;
+}
+
 function widthOf(v: number | bigint): number {
   if (v >= -32768 && v <= 32767) return 2;
   if (v >= -2147483648 && v <= 2147483647) return 4;
@@ -64,9 +91,8 @@ export class SetObject implements StoreObject {
   /** intset storage (null once a hashtable); sorted ascending in [0, size). */
   private ints: Ints | null = new Int16Array(0);
   private width = 2;
-  private index: Map<string, number> | null = null;
-  private members: string[] = [];
-  private strBytes = 0;
+  /** The hashtable encoding (null while an intset). */
+  private table: ByteTable | null = null;
 
   encoding(): string {
     return this.ints !== null ? 'intset' : 'hashtable';
@@ -78,7 +104,7 @@ export class SetObject implements StoreObject {
 
   bytes(): number {
     if (this.ints !== null) return OVERHEAD.object + OVERHEAD.buffer + this.ints.byteLength;
-    return OVERHEAD.object + this.size * (OVERHEAD.mapEntry + OVERHEAD.slot) + this.strBytes;
+    return OVERHEAD.object + this.table!.bytes();
   }
 
   /** Index of v in the intset, or -(insertion point) - 1. */
@@ -100,22 +126,46 @@ export class SetObject implements StoreObject {
   convert(): void {
     const a = this.ints;
     if (a === null) return;
-    this.index = new Map();
-    this.members = [];
-    this.strBytes = 0;
+    this.table = new ByteTable();
     this.ints = null;
     const n = this.size;
     this.size = 0;
-    for (let i = 0; i < n; i++) this.addTable(String(a[i]!));
+    for (let i = 0; i < n; i++) this.addTable(mb, 0, memberBytes(a[i]!));
   }
 
-  private addTable(s: string): boolean {
-    const index = this.index!;
-    if (index.has(s)) return false;
-    index.set(s, this.members.length);
-    this.members.push(s);
-    this.strBytes += strCost(s.length);
+  private addTable(u8: Uint8Array, off: number, len: number): boolean {
+    const t = this.table!;
+    if (t.find(u8, off, len) >= 0) return false;
+    t.insert(u8, off, len, NONE, 0, 0);
     this.size++;
+    return true;
+  }
+
+  /** add() of the member u8[off, off+len) (SADD: no Member built for a hashtable). */
+  addBytes(u8: Uint8Array, off: number, len: number): boolean {
+    if (this.ints === null) return this.addTable(u8, off, len);
+    const v = intOf(u8, off, len);
+    if (v !== null) return this.add(v);
+    this.convert();
+    return this.addTable(u8, off, len);
+  }
+
+  /** has() of the member u8[off, off+len). */
+  hasBytes(u8: Uint8Array, off: number, len: number): boolean {
+    if (this.ints === null) return this.table!.find(u8, off, len) >= 0;
+    const v = intOf(u8, off, len);
+    return v !== null && this.search(v) >= 0;
+  }
+
+  /** remove() of the member u8[off, off+len). */
+  removeBytes(u8: Uint8Array, off: number, len: number): boolean {
+    if (this.ints !== null) {
+      const v = intOf(u8, off, len);
+      return v !== null && this.remove(v);
+    }
+    const i = this.table!.find(u8, off, len);
+    if (i < 0) return false;
+    this.removeAt(i);
     return true;
   }
 
@@ -124,7 +174,7 @@ export class SetObject implements StoreObject {
     if (this.ints !== null) {
       if (typeof m === 'string') {
         this.convert();
-        return this.addTable(m);
+        return this.addTable(mb, 0, memberBytes(m));
       }
       const at = this.search(m);
       if (at >= 0) return false;
@@ -139,7 +189,7 @@ export class SetObject implements StoreObject {
       if (this.size > SET_MAX_INTSET_ENTRIES) this.convert();
       return true;
     }
-    return this.addTable(memberText(m));
+    return this.addTable(mb, 0, memberBytes(m));
   }
 
   /** Reallocates with room to spare, widening the integers when `width` grew (intsetUpgrade). */
@@ -162,9 +212,8 @@ export class SetObject implements StoreObject {
       this.removeAt(at);
       return true;
     }
-    const s = memberText(m);
-    const i = this.index!.get(s);
-    if (i === undefined) return false;
+    const i = this.table!.find(mb, 0, memberBytes(m));
+    if (i < 0) return false;
     this.removeAt(i);
     return true;
   }
@@ -179,32 +228,34 @@ export class SetObject implements StoreObject {
       if (a.length > 8 && this.size < a.length >> 2) this.ints = a.slice(0, this.size * 2) as Ints;
       return;
     }
-    const s = this.members[i]!;
-    this.index!.delete(s);
-    this.strBytes -= strCost(s.length);
-    const last = this.members.pop()!;
-    if (i < this.members.length) {
-      this.members[i] = last;
-      this.index!.set(last, i);
-    }
+    this.table!.removeAt(i);
     this.size--;
   }
 
   has(m: Member): boolean {
     if (this.ints !== null) return typeof m !== 'string' && this.search(m) >= 0;
-    return this.index!.has(memberText(m));
+    return this.table!.find(mb, 0, memberBytes(m)) >= 0;
   }
 
   /** Member at position i: ascending for an intset; normalised for a hashtable. */
   at(i: number): Member {
     if (this.ints !== null) return this.ints[i]!;
-    return norm(this.members[i]!);
+    return norm(this.textAt(i));
   }
 
   /** Member i as the latin1 text Redis replies with (no normalisation needed). */
   textAt(i: number): string {
     if (this.ints !== null) return String(this.ints[i]!);
-    return this.members[i]!;
+    const t = this.table!;
+    return latin1(t.data, t.keyOff(i), t.keyLen(i));
+  }
+
+  /** Points `r` at hashtable member i's bytes (not isIntset()). */
+  refAt(i: number, r: MemberRef): void {
+    const t = this.table!;
+    r.buf = t.data;
+    r.off = t.keyOff(i);
+    r.len = t.keyLen(i);
   }
 
   /** Intset member i (isIntset() only). */
@@ -216,7 +267,7 @@ export class SetObject implements StoreObject {
   avgMemberBytes(): number {
     if (this.size === 0) return 0;
     if (this.ints !== null) return this.width === 2 ? 6 : this.width === 4 ? 11 : 20;
-    return this.strBytes / this.size - 16;
+    return this.table!.liveBytes() / this.size;
   }
 
   randomIndex(): number {
@@ -230,16 +281,16 @@ export class SetObject implements StoreObject {
     if (this.ints !== null) s.ints = this.ints.slice(0, Math.max(this.size, 1)) as Ints;
     else {
       s.ints = null;
-      s.index = new Map(this.index!);
-      s.members = this.members.slice();
-      s.strBytes = this.strBytes;
+      s.table = this.table!.clone();
     }
     return s;
   }
 
   dump(): Uint8Array[] {
     const out: Uint8Array[] = [];
-    for (let i = 0; i < this.size; i++) out.push(latin1Bytes(this.textAt(i)));
+    const t = this.table;
+    if (t === null) for (let i = 0; i < this.size; i++) out.push(latin1Bytes(this.textAt(i)));
+    else for (let i = 0; i < this.size; i++) out.push(t.data.slice(t.keyOff(i), t.keyOff(i) + t.keyLen(i)));
     return out;
   }
 }

@@ -201,6 +201,8 @@ export function dropExpired(ks: Keyspace): number {
   ks.now = now;
   let n = 0;
   for (let db = 0; db < ks.tables.length; db++) {
+    // Only keys with a TTL can have expired (a walk over every record costs ~0.1 µs a key).
+    if (ks.expireCount(db) === 0) continue;
     const keys: Buffer[] = [];
     ks.table(db).forEach((h) => {
       const exp = ks.getExpire(h);

@@ -1,66 +1,37 @@
 /**
- * Snapshot files and the fork-less point-in-time snapshot of a live shard.
- *
- * File: header (32 bytes: "TSSNP" 0 | u16 version | u32 shard | u32 shards | u32 walSeq |
- * f64 created | u32 crc32c), then blocks `u32 length | u32 crc32c(kind + body) | u8 kind | body`:
- * one META (msgpack {epoch, maxGid}), DATA blocks of entries, one END (f64 key count). A file
- * without its END block, or with any checksum mismatch, is not a valid snapshot.
- * Entry: u8 type | u8 db | u8 encoding | f64 expireAt | u32 key length | key, then for a
- * string u32 length | bytes, for other types u32 count | count × (u32 length | bytes) from
- * StoreObject.dump() (rebuilt with restoreObject).
+ * The fork-less point-in-time snapshot of a live shard (file format: snapshot-format.ts; the
+ * loader: snapshot-load.ts, re-exported here).
  *
  * Copy-on-write at key level (SnapshotWriter): the snapshot taken when WAL segment `walSeq`
  * starts is exactly the state at that point although the shard keeps serving. The writer
- * scans every db with the rehash-safe SCAN cursor in slices of a few ms; a key the shard is
- * about to read or change (every command looks its key up first, expiry deletes through one
- * path) is written out before the command runs if the scan has not reached it yet (touch),
- * and records created after the start are marked so the scan skips them (created). Marks are
- * one bit per arena chunk, allocated only while a snapshot runs.
+ * walks every db's slot array in slices of a few ms; a key the shard is about to read or
+ * change (every command looks its key up first, expiry deletes through one path) is written
+ * out before the command runs if the walk has not reached it yet (touch), and records created
+ * after the start are marked so the walk skips them (created). Marks are one bit per arena
+ * chunk, allocated only while a snapshot runs.
  */
-import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
-import { Packr } from 'msgpackr';
+import { writeSync } from 'node:fs';
 import { crc32c } from './crc32c.ts';
 import { ByteSink } from './wal-format.ts';
-import { Window } from './wal-reader.ts';
 import { ENCODING, KEY_OFF, TYPE_STRING } from '../store/record.ts';
 import type { Keyspace } from '../store/keyspace.ts';
 import { LARGE } from '../store/arena.ts';
-import { restoreObject } from '../store/object.ts';
+import type { ItemSink } from '../store/object.ts';
+import {
+  B_DATA,
+  B_END,
+  B_META,
+  encodeHeader,
+  HEADER,
+  packr,
+  type SnapshotHeader,
+  type SnapshotMeta,
+} from './snapshot-format.ts';
 
-const MAGIC = Buffer.from('TSSNP\0', 'latin1');
-export const SNAP_VERSION = 1;
-const HEADER = 32;
-const B_META = 1;
-const B_DATA = 2;
-const B_END = 3;
+export { SNAP_VERSION, type SnapshotHeader, type SnapshotMeta } from './snapshot-format.ts';
+export { loadSnapshot, SnapshotError, verifySnapshot, type LoadResult } from './snapshot-load.ts';
+
 const BLOCK_BYTES = 1 << 20;
-const packr = new Packr({ useRecords: false });
-
-export interface SnapshotHeader {
-  shard: number;
-  shards: number;
-  /** The snapshot is the state at the start of this WAL segment. */
-  walSeq: number;
-  created: number;
-}
-
-/** Groups of `epoch` up to `maxGid` that this shard took part in are inside the snapshot. */
-export interface SnapshotMeta {
-  epoch: number;
-  maxGid: number;
-}
-
-function encodeHeader(h: SnapshotHeader): Buffer {
-  const b = Buffer.alloc(HEADER);
-  MAGIC.copy(b, 0);
-  b.writeUInt16LE(SNAP_VERSION, 6);
-  b.writeUInt32LE(h.shard, 8);
-  b.writeUInt32LE(h.shards, 12);
-  b.writeUInt32LE(h.walSeq, 16);
-  b.writeDoubleLE(h.created, 20);
-  b.writeUInt32LE(crc32c(b, 0, 28), 28);
-  return b;
-}
 
 export class SnapshotWriter {
   private readonly sink = new ByteSink(BLOCK_BYTES + 64 * 1024);
@@ -69,6 +40,8 @@ export class SnapshotWriter {
   private readonly largeMarks = new Set<number>();
   private db = 0;
   private cursor = 0;
+  /** KeyTable.layout of the table being walked (-1: not started). */
+  private layout = -1;
   private done = false;
   /** Bytes written to the file so far. */
   bytes = 0;
@@ -83,11 +56,15 @@ export class SnapshotWriter {
     this.ks = ks;
     this.fd = fd;
     let total = 0;
-    for (let d = 0; d < ks.tables.length; d++) total += ks.keyCount(d);
+    const keys: number[] = [];
+    for (let d = 0; d < ks.tables.length; d++) {
+      keys.push(ks.keyCount(d));
+      total += keys[d]!;
+    }
     this.total = total;
     this.write(encodeHeader(header), HEADER);
     this.openBlock(B_META);
-    const m = packr.pack(meta);
+    const m = packr.pack({ ...meta, keys });
     this.sink.bytes(m, 0, m.length);
     this.closeBlock();
     this.openBlock(B_DATA);
@@ -105,13 +82,27 @@ export class SnapshotWriter {
     this.mark(h);
   }
 
-  /** Scan until `deadline` (performance.now() ms); true once every key has been written. */
+  /**
+   * Walk the tables until `deadline` (performance.now() ms); true once every key has been
+   * written. Slot order, not SCAN order (KeyTable.walk): when a table's slot array was
+   * replaced between two slices (resize), its walk starts over and the marks skip the keys
+   * already written.
+   */
   step(deadline: number): boolean {
     const ks = this.ks;
     let n = 0;
     while (!this.done) {
-      this.cursor = ks.table(this.db).scan(this.cursor, 128, this.visit);
-      if (this.cursor === 0 && ++this.db >= ks.tables.length) this.done = true;
+      const t = ks.table(this.db);
+      t.settle();
+      if (t.layout !== this.layout) {
+        this.layout = t.layout;
+        this.cursor = 0;
+      }
+      this.cursor = t.walk(this.cursor, 128, this.visit);
+      if (this.cursor === 0) {
+        this.layout = -1;
+        if (++this.db >= ks.tables.length) this.done = true;
+      }
       if (this.sink.pos - this.blockAt > BLOCK_BYTES) this.rollBlock();
       if ((++n & 7) === 0 && performance.now() >= deadline) break;
     }
@@ -168,15 +159,28 @@ export class SnapshotWriter {
       s.u32(vlen);
       s.bytes(u8, ks.valueOffset(h), vlen);
     } else {
-      const items = ks.getObject(h).dump();
-      s.u32(items.length);
-      for (const it of items) {
-        s.u32(it.length);
-        s.bytes(it, 0, it.length);
+      const obj = ks.getObject(h);
+      if (obj.dumpTo !== undefined) obj.dumpTo(this.items);
+      else {
+        const items = obj.dump();
+        s.u32(items.length);
+        for (const it of items) {
+          s.u32(it.length);
+          s.bytes(it, 0, it.length);
+        }
       }
     }
     this.keys++;
   }
+
+  /** Elements of a value straight into the block (StoreObject.dumpTo). */
+  private readonly items: ItemSink = {
+    count: (n) => this.sink.u32(n),
+    item: (u8, off, len) => {
+      this.sink.u32(len);
+      this.sink.bytes(u8, off, len);
+    },
+  };
 
   private openBlock(kind: number): void {
     this.blockAt = this.sink.pos;
@@ -207,160 +211,5 @@ export class SnapshotWriter {
     let done = 0;
     while (done < len) done += writeSync(this.fd, b, done, len - done, this.bytes + done);
     this.bytes += len;
-  }
-}
-
-export interface LoadResult {
-  header: SnapshotHeader;
-  meta: SnapshotMeta;
-  keys: number;
-  expired: number;
-  bytes: number;
-}
-
-export class SnapshotError extends Error {}
-
-/**
- * Load a snapshot into `ks`: keys for which `keep(key bytes)` is false (another shard's slots
- * after a shard-count change) and keys already expired at `now` are skipped. Throws
- * SnapshotError naming the offset when the file is damaged (ks then holds a partial load).
- */
-export function loadSnapshot(
-  file: string,
-  ks: Keyspace,
-  now: number,
-  keep: ((u8: Uint8Array, off: number, len: number) => boolean) | null,
-): LoadResult {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const w = new Window(fd, size);
-    if (!w.load(0, HEADER)) throw new SnapshotError(`${file}: shorter than a snapshot header`);
-    const hb = w.buf;
-    if (!hb.subarray(0, 6).equals(MAGIC)) throw new SnapshotError(`${file}: not a Tessera snapshot`);
-    if (hb.readUInt32LE(28) !== crc32c(hb, 0, 28))
-      throw new SnapshotError(`${file}: header checksum mismatch`);
-    if (hb.readUInt16LE(6) !== SNAP_VERSION)
-      throw new SnapshotError(`${file}: unsupported snapshot version ${hb.readUInt16LE(6)}`);
-    const header: SnapshotHeader = {
-      shard: hb.readUInt32LE(8),
-      shards: hb.readUInt32LE(12),
-      walSeq: hb.readUInt32LE(16),
-      created: hb.readDoubleLE(20),
-    };
-    let meta: SnapshotMeta | null = null;
-    let keys = 0;
-    let expired = 0;
-    let off = HEADER;
-    for (;;) {
-      if (!w.load(off, 9)) throw new SnapshotError(`${file}: truncated at offset ${off} (no END block)`);
-      const len = w.buf.readUInt32LE(off - w.base);
-      const crc = w.buf.readUInt32LE(off - w.base + 4);
-      if (!w.load(off, 8 + len)) throw new SnapshotError(`${file}: block at offset ${off} runs past the end`);
-      const s = off - w.base + 8;
-      if (crc32c(w.buf, s, s + len) !== crc)
-        throw new SnapshotError(`${file}: checksum mismatch at offset ${off}`);
-      const kind = w.buf[s]!;
-      if (kind === B_META) meta = packr.unpack(w.buf.subarray(s + 1, s + len)) as SnapshotMeta;
-      else if (kind === B_END) {
-        if (meta === null) throw new SnapshotError(`${file}: no META block`);
-        return { header, meta, keys, expired, bytes: size };
-      } else if (kind === B_DATA) {
-        const r = loadEntries(w.buf, s + 1, s + len, ks, now, keep);
-        if (r < 0) throw new SnapshotError(`${file}: malformed entry in block at offset ${off}`);
-        keys += r;
-        expired += lastExpired;
-      } else throw new SnapshotError(`${file}: unknown block kind ${kind} at offset ${off}`);
-      off += 8 + len;
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-let lastExpired = 0;
-function loadEntries(
-  b: Buffer,
-  p: number,
-  end: number,
-  ks: Keyspace,
-  now: number,
-  keep: ((u8: Uint8Array, off: number, len: number) => boolean) | null,
-): number {
-  let keys = 0;
-  lastExpired = 0;
-  while (p < end) {
-    if (p + 15 > end) return -1;
-    const type = b[p]!;
-    const db = b[p + 1]!;
-    const enc = b[p + 2]!;
-    const exp = b.readDoubleLE(p + 3);
-    const klen = b.readUInt32LE(p + 11);
-    const ko = p + 15;
-    p = ko + klen;
-    if (p + 4 > end || db >= ks.tables.length) return -1;
-    const skip = (exp !== 0 && exp <= now) || (keep !== null && !keep(b, ko, klen));
-    if (type === TYPE_STRING) {
-      const vlen = b.readUInt32LE(p);
-      const vo = p + 4;
-      p = vo + vlen;
-      if (p > end) return -1;
-      if (skip) {
-        if (exp !== 0 && exp <= now) lastExpired++;
-        continue;
-      }
-      const h = ks.lookup(db, b, ko, klen);
-      const nh = ks.writeString(db, h, b, ko, klen, vlen, exp);
-      const dst = ks.arena.u8(nh);
-      const d = ks.valueOffset(nh);
-      if (vlen <= 32) for (let i = 0; i < vlen; i++) dst[d + i] = b[vo + i]!;
-      else dst.set(b.subarray(vo, vo + vlen), d);
-      dst[ks.arena.base(nh) + ENCODING] = enc;
-    } else {
-      const n = b.readUInt32LE(p);
-      p += 4;
-      const items: Uint8Array[] = skip ? [] : new Array<Uint8Array>(n);
-      for (let i = 0; i < n; i++) {
-        if (p + 4 > end) return -1;
-        const l = b.readUInt32LE(p);
-        if (p + 4 + l > end) return -1;
-        // Copies: restored objects keep their members, the read window is reused.
-        if (!skip) items[i] = new Uint8Array(b.subarray(p + 4, p + 4 + l));
-        p += 4 + l;
-      }
-      if (skip) {
-        if (exp !== 0 && exp <= now) lastExpired++;
-        continue;
-      }
-      const h = ks.lookup(db, b, ko, klen);
-      ks.writeObject(db, h, b, ko, klen, restoreObject(type, items), exp);
-    }
-    keys++;
-  }
-  return keys;
-}
-
-/** Check a snapshot's header and every block checksum without loading it; null when valid. */
-export function verifySnapshot(file: string): string | null {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const w = new Window(fd, size);
-    if (!w.load(0, HEADER)) return 'shorter than a snapshot header';
-    if (!w.buf.subarray(0, 6).equals(MAGIC)) return 'not a Tessera snapshot';
-    if (w.buf.readUInt32LE(28) !== crc32c(w.buf, 0, 28)) return 'header checksum mismatch';
-    let off = HEADER;
-    for (;;) {
-      if (!w.load(off, 9)) return `truncated at offset ${off} (no END block)`;
-      const len = w.buf.readUInt32LE(off - w.base);
-      const crc = w.buf.readUInt32LE(off - w.base + 4);
-      if (!w.load(off, 8 + len)) return `block at offset ${off} runs past the end`;
-      const s = off - w.base + 8;
-      if (crc32c(w.buf, s, s + len) !== crc) return `checksum mismatch at offset ${off}`;
-      if (w.buf[s] === B_END) return null;
-      off += 8 + len;
-    }
-  } finally {
-    closeSync(fd);
   }
 }

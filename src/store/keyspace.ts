@@ -393,6 +393,11 @@ export class Keyspace {
     this.dbTable[b] = t;
   }
 
+  /** Size db's empty index for `n` keys (snapshot load). */
+  reserve(db: number, n: number): void {
+    this.table(db).reserve(n);
+  }
+
   keyCount(db: number): number {
     return this.table(db).size;
   }

@@ -45,6 +45,10 @@ export class KeyTable {
   private oldHashes: Int32Array | null = null;
   private oldMask = 0;
   private migratePos = 0;
+  /** No shrinking below this while a reserve() is filled (cleared by the first removal). */
+  private floor = MIN_CAP;
+  /** Bumped whenever `slots` is replaced (resize, clear): a linear walk() starts over then. */
+  layout = 0;
   // Where the last successful find() matched, for in-place replace/remove.
   private foundOld = false;
   private foundSlot = -1;
@@ -101,7 +105,28 @@ export class KeyTable {
     else this.slots[this.foundSlot] = TOMB;
     this.size--;
     this.foundSlot = -1;
+    this.floor = MIN_CAP;
     this.afterWrite();
+  }
+
+  /**
+   * Size an empty table for `n` keys at once (loading a snapshot whose key count is known):
+   * no incremental rehashes while it fills, shorter probe runs on the way.
+   */
+  reserve(n: number): void {
+    if (this.size > 0 || this.old !== null) return;
+    let cap = MIN_CAP;
+    // The capacity growing one insert at a time would end at (no more memory than that).
+    while (cap * 3 < n * 4 + 4) cap *= 2;
+    if (cap <= this.slots.length) return;
+    this.floor = cap;
+    free(this.slots);
+    free(this.hashes);
+    this.layout++;
+    this.slots = new Int32Array(cap);
+    this.hashes = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.filled = 0;
   }
 
   /** Insert a key known to be absent. */
@@ -173,6 +198,31 @@ export class KeyTable {
     return v;
   }
 
+  /**
+   * Linear walk in slot order (snapshots): visits the live handles of slots [pos, …) until
+   * about `count` were visited; returns the next position, 0 once the end was reached. A
+   * migration is finished first, so one array holds every key; within one array a key never
+   * changes slot (deletions leave tombstones), so a walk spread over many calls sees every key
+   * present throughout it as long as `layout` is unchanged — when it changed, start over at 0
+   * (the caller skips what it already saw). Sequential, unlike scan(): no cache miss per
+   * bucket, no re-walk of probe runs (measured over 1M keys: ~25 ms against ~500 ms).
+   */
+  walk(pos: number, count: number, fn: (handle: number) => void): number {
+    this.settle();
+    const slots = this.slots;
+    const end = slots.length;
+    let seen = 0;
+    let i = pos;
+    for (; i < end && seen < count; i++) {
+      const s = slots[i]!;
+      if (s > 0) {
+        fn(s);
+        seen++;
+      }
+    }
+    return i >= end ? 0 : i;
+  }
+
   /** A uniformly chosen live handle, or 0 when empty. */
   random(): number {
     if (this.size === 0) return 0;
@@ -223,6 +273,8 @@ export class KeyTable {
   }
 
   private reset(): void {
+    this.layout++;
+    this.floor = MIN_CAP;
     this.slots = new Int32Array(MIN_CAP);
     this.hashes = new Int32Array(MIN_CAP);
     this.mask = MIN_CAP - 1;
@@ -239,7 +291,7 @@ export class KeyTable {
 
   private afterWrite(): void {
     if (this.old !== null) this.migrate(MIGRATE_STEP);
-    else if (this.slots.length > MIN_CAP && this.size * 8 < this.slots.length) this.startResize();
+    else if (this.slots.length > this.floor && this.size * 8 < this.slots.length) this.startResize();
   }
 
   private startResize(): void {
@@ -249,6 +301,7 @@ export class KeyTable {
     this.oldHashes = this.hashes;
     this.oldMask = this.mask;
     this.migratePos = 0;
+    this.layout++;
     this.slots = new Int32Array(cap);
     this.hashes = new Int32Array(cap);
     this.mask = cap - 1;

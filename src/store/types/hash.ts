@@ -9,7 +9,7 @@
  *    (HRANDFIELD) and a scan cursor that survives deletions (deletes move the last entry in).
  * Conversion is one-way, as in Redis (hashTypeConvert never goes back).
  */
-import { OVERHEAD, registerType, type StoreObject } from '../object.ts';
+import { OVERHEAD, registerType, type ItemSink, type ItemsView, type StoreObject } from '../object.ts';
 import { TYPE_HASH } from '../record.ts';
 import { ByteTable } from './byte-table.ts';
 
@@ -273,6 +273,50 @@ export class HashObject implements StoreObject {
     return h;
   }
 
+  dumpTo(sink: ItemSink): void {
+    sink.count(2 * this.size);
+    if (this.index === null) {
+      const lp = this.lp;
+      for (let p = 0; p < this.used; p += 1 + lp[p]!) sink.item(lp, p + 1, lp[p]!);
+      return;
+    }
+    const t = this.index;
+    for (let i = 0; i < this.size; i++) {
+      sink.item(t.data, t.keyOff(i), t.keyLen(i));
+      sink.item(t.data, t.valOff(i), t.valLen(i));
+    }
+  }
+
+  /**
+   * A listpack hash from a dump() in place (snapshot load): one allocation of the exact size.
+   * Null when the elements call for a hashtable (or are not pairs). A dump has no duplicate
+   * fields, so none are looked for.
+   */
+  static fromView(v: ItemsView): HashObject | null {
+    const n = v.count;
+    if ((n & 1) !== 0 || n / 2 > HASH_MAX_LISTPACK_ENTRIES) return null;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const l = v.len[i]!;
+      if (l > HASH_MAX_LISTPACK_VALUE) return null;
+      total += 1 + l;
+    }
+    const h = new HashObject();
+    const lp = new Uint8Array(total);
+    const src = v.buf;
+    let w = 0;
+    for (let i = 0; i < n; i++) {
+      const l = v.len[i]!;
+      lp[w++] = l;
+      copyBytes(src, v.off[i]!, l, lp, w);
+      w += l;
+    }
+    h.lp = lp;
+    h.used = total;
+    h.size = n / 2;
+    return h;
+  }
+
   dump(): Uint8Array[] {
     const out: Uint8Array[] = [];
     if (this.index === null) {
@@ -304,4 +348,4 @@ export function restoreHash(items: Uint8Array[], encoding?: string): HashObject 
   return h;
 }
 
-registerType(TYPE_HASH, restoreHash);
+registerType(TYPE_HASH, restoreHash, (v) => HashObject.fromView(v));

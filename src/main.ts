@@ -7,7 +7,7 @@ import { ConfigFile, resolveShards } from './config/file.ts';
 import { loadConfig } from './config/load.ts';
 import { LiveConfig } from './config/live.ts';
 import { createLogger, redactConfig, setLogLevel } from './observability/logger.ts';
-import { Server } from './server/server.ts';
+import { Server, SHUTDOWN_GRACE_S } from './server/server.ts';
 import { ConfigError } from './util/errors.ts';
 import { TESSERA_VERSION, REDIS_VERSION } from './version.ts';
 
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     log.warn({ signal: sig }, 'received signal, shutting down');
     // The drain gives up after shutdown-timeout; a shutdown that still cannot finish (a wedged
     // shard) must not keep the process alive.
-    const limit = live.get('shutdown-timeout') + 5;
+    const limit = live.get('shutdown-timeout') + SHUTDOWN_GRACE_S;
     setTimeout(() => {
       log.error({ seconds: limit }, 'shutdown did not finish in time; exiting');
       process.exit(1);

@@ -5,15 +5,13 @@
  *   unsynced bytes (the fd number is read from the shard's status block; file descriptors are
  *   process-wide). A failure is published as an errno the shard turns into -MISCONF.
  * - finishing a snapshot: fsync the temp file, close, rename, fsync the directory, then delete
- *   the snapshot and WAL segments it covers.
+ *   the snapshot and WAL segments it covers (snapshot-commit.ts).
  */
-import { closeSync, fdatasyncSync, fsyncSync, renameSync, unlinkSync } from 'node:fs';
-import path from 'node:path';
+import { fdatasyncSync } from 'node:fs';
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { errnoOf } from '../src/persistence/errno.ts';
-import { fsyncDir, listDataFiles } from '../src/persistence/files.ts';
 import * as P from '../src/persistence/status.ts';
-import type { IoReply, IoRequest } from '../src/persistence/shard-snapshot.ts';
+import { commitSnapshot, type IoRequest } from '../src/persistence/snapshot-commit.ts';
 
 interface IoInit {
   statusSabs: SharedArrayBuffer[];
@@ -47,37 +45,7 @@ function fsyncTick(): void {
 }
 
 function finish(port: MessagePort, r: IoRequest): void {
-  let reply: IoReply;
-  try {
-    fsyncSync(r.fd);
-    closeSync(r.fd);
-    renameSync(r.tmp, r.final);
-    fsyncDir(r.dir);
-    // Covered now: older snapshots and the WAL segments before the new snapshot's position.
-    for (const f of listDataFiles(r.dir)) {
-      if (f.shard === r.shard && f.shards === r.shards && f.seq < r.seq) {
-        try {
-          unlinkSync(path.join(r.dir, f.name));
-        } catch {
-          // already gone
-        }
-      }
-    }
-    reply = { t: 'finished', ok: true };
-  } catch (err) {
-    try {
-      closeSync(r.fd);
-    } catch {
-      // closed before the failure
-    }
-    try {
-      unlinkSync(r.tmp);
-    } catch {
-      // not there
-    }
-    reply = { t: 'finished', ok: false, errno: errnoOf(err) };
-  }
-  port.postMessage(reply);
+  port.postMessage(commitSnapshot(r));
 }
 
 for (const port of init.ports) port.on('message', (m: IoRequest) => finish(port, m));

@@ -17,6 +17,7 @@ import type { ShardContext } from '../src/commands/types.ts';
 import { RespWriter } from '../src/protocol/writer.ts';
 import { ShardPersistence } from '../src/persistence/shard-persist.ts';
 import type { PersistInit } from '../src/persistence/messages.ts';
+import type { ShutdownSave } from '../src/persistence/shutdown-save.ts';
 import {
   BELL,
   CONTROL,
@@ -117,6 +118,9 @@ const persist = new ShardPersistence(init.persist, init.persistPort, init.persis
 });
 let expireBudgetMs = init.expireBudgetMs;
 let running = true;
+/** How the stop asked to leave the data (SHUTDOWN's save option) and by when (Date.now() ms). */
+let stopSave: ShutdownSave = 'nosave';
+let stopDeadline = 0;
 let ops = 0;
 let lastStats = 0;
 const park = new Int32Array(new SharedArrayBuffer(4));
@@ -346,8 +350,11 @@ function control(): void {
   let msg;
   while ((msg = receiveMessageOnPort(init.ctlPort)) !== undefined) {
     const m = msg.message as ControlMessage;
-    if (m.type === 'stop') running = false;
-    else if (m.type === 'config') {
+    if (m.type === 'stop') {
+      running = false;
+      stopSave = m.save ?? 'nosave';
+      stopDeadline = m.deadline ?? 0;
+    } else if (m.type === 'config') {
       if (memory.configure(m.name, m.value)) continue;
       if (m.name === 'proto-max-bulk-len') ctx.maxBulkLen = m.value as number;
       else if (m.name === 'active-expire-budget-ms') expireBudgetMs = m.value as number;
@@ -412,4 +419,4 @@ while (running) {
   }
 }
 publishStats();
-persist.close();
+persist.close(stopSave, stopDeadline);

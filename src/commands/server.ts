@@ -5,6 +5,7 @@ import { ConfigError } from '../util/errors.ts';
 import type { LocalContext } from '../server/local.ts';
 import { arrayElements, readInt } from '../server/combine.ts';
 import { commandByName } from './table.ts';
+import type { ShutdownSave } from '../persistence/shutdown-save.ts';
 
 /** Server family and keyspace commands that need the main thread's view (all shards). */
 
@@ -64,15 +65,22 @@ function configResetstat(c: LocalContext): void {
 }
 
 function shutdown(c: LocalContext): void {
+  // Redis shutdownCommand: NOSAVE with SAVE, or ABORT with anything else, is a syntax error.
+  const seen = new Set<string>();
   for (let i = 0; i < c.argc; i++) {
-    if (!['NOSAVE', 'SAVE', 'NOW', 'FORCE', 'ABORT'].includes(c.str(i).toUpperCase()))
-      return c.out.error(E.SYNTAX);
+    const opt = c.str(i).toUpperCase();
+    if (!['NOSAVE', 'SAVE', 'NOW', 'FORCE', 'ABORT'].includes(opt)) return c.out.error(E.SYNTAX);
+    seen.add(opt);
   }
-  if (c.is(0, 'ABORT') || c.is(c.argc - 1, 'ABORT')) return c.out.error('ERR No shutdown in progress.');
+  const abort = seen.delete('ABORT');
+  if ((abort && seen.size > 0) || (seen.has('NOSAVE') && seen.has('SAVE')))
+    return c.out.error(E.SHUTDOWN_NOSAVE_SAVE);
+  if (abort) return c.out.error('ERR No shutdown in progress.');
+  const save: ShutdownSave = seen.has('NOSAVE') ? 'nosave' : seen.has('SAVE') ? 'save' : 'default';
   // Like Redis, a successful SHUTDOWN sends no reply: the connection just closes. The empty
   // reply uses up the command's place in the reply order, so the drain does not wait for it.
-  c.srv.log.warn({ client: c.conn.id }, 'SHUTDOWN requested by client');
-  void c.srv.shutdown(0);
+  c.srv.log.warn({ client: c.conn.id, save }, 'SHUTDOWN requested by client');
+  void c.srv.shutdown(0, save);
 }
 
 /**

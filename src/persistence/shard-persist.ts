@@ -22,6 +22,7 @@ import * as P from './status.ts';
 import { Wal } from './wal.ts';
 import { Snapshots } from './shard-snapshot.ts';
 import { runRecovery } from './shard-recovery.ts';
+import { shutdownSnapshots, type ShutdownSave } from './shutdown-save.ts';
 
 /** Commands that replace whole tables: a running snapshot starts over after them. */
 const BULK = new Set(['flushdb', 'flushall', 'swapdb']);
@@ -316,8 +317,7 @@ export class ShardPersistence {
     // Messages (SAVE, CONFIG SET) are rare: polling the port costs ~1 µs, so at most every 10 ms.
     if (now - this.lastPoll >= 10) {
       this.lastPoll = now;
-      let m;
-      while ((m = receiveMessageOnPort(this.port)) !== undefined) this.onMessage(m.message as ToShard);
+      this.pollMessages();
     }
     this.fsyncErrno = this.status[P.P_FSYNC_ERRNO]!;
     if (this.wal.errno !== 0 || this.held.length > 0) this.retry(now);
@@ -334,6 +334,12 @@ export class ShardPersistence {
   sleepMs(): number {
     if (this.snapshots.running) return 0;
     return this.wal.errno !== 0 || this.held.length > 0 ? RETRY_MS / 4 : 100;
+  }
+
+  /** Apply what main posted on the persistence port (SAVE/BGSAVE requests, CONFIG SET). */
+  pollMessages(): void {
+    let m;
+    while ((m = receiveMessageOnPort(this.port)) !== undefined) this.onMessage(m.message as ToShard);
   }
 
   onMessage(msg: ToShard): void {
@@ -362,8 +368,12 @@ export class ShardPersistence {
     else if (name === 'auto-aof-rewrite-min-size') this.init.autoMin = value as number;
   }
 
-  /** Clean stop: everything logged reaches the disk. */
-  close(): void {
+  /**
+   * Stop: everything logged reaches the disk. A clean shutdown (not NOSAVE) first finishes a
+   * running snapshot or takes one, by `deadline` (Date.now() ms): see shutdown-save.ts.
+   */
+  close(mode: ShutdownSave = 'nosave', deadline = 0): void {
+    shutdownSnapshots(this, mode, deadline);
     this.snapshots.abort('shutting down');
     if (this.wal.closeSegment()) this.publishWal();
     this.status[P.P_FD] = -1;

@@ -11,22 +11,11 @@ import { errnoOf, strerror } from './errno.ts';
 import { snapshotPath } from './files.ts';
 import * as P from './status.ts';
 import { SnapshotWriter } from './snapshot.ts';
+import { commitSnapshot, type IoReply, type IoRequest } from './snapshot-commit.ts';
 import type { ShardPersistence } from './shard-persist.ts';
 
 const SLICE_MS = 2;
-
-/** Messages between a shard and the I/O thread. */
-export type IoRequest = {
-  t: 'finish';
-  fd: number;
-  tmp: string;
-  final: string;
-  dir: string;
-  shard: number;
-  shards: number;
-  seq: number;
-};
-export type IoReply = { t: 'finished'; ok: boolean; errno?: number };
+const park = new Int32Array(new SharedArrayBuffer(4));
 
 export class Snapshots {
   private writer: SnapshotWriter | null = null;
@@ -37,15 +26,19 @@ export class Snapshots {
   private loggedAtStart = 0;
   private finishing = false;
   private size = 0;
+  private lastKeys = 0;
   /** Requests (ids from main; -1 internal) waiting for the running snapshot. */
   private waiting: number[] = [];
   /** Requests that arrived while one was being finished: a new snapshot follows. */
   private queued: number[] = [];
   restartAfterCommand = false;
+  /** Set at shutdown: queued requests are not started any more. */
+  closing = false;
   dirtyAtSave = 0;
   private lastAuto = 0;
   private failures = 0;
   private lastFailure = 0;
+  private lastErrno = 0;
 
   private readonly p: ShardPersistence;
 
@@ -55,6 +48,22 @@ export class Snapshots {
 
   get running(): boolean {
     return this.writer !== null;
+  }
+
+  /** Bytes logged since the running snapshot started (its WAL tail). */
+  get walSinceStart(): number {
+    return this.p.wal.logged - this.loggedAtStart;
+  }
+
+  /** Expected size of the running snapshot's file (from its progress), else 0. */
+  get expectedSize(): number {
+    const w = this.writer;
+    return w === null || w.keys === 0 ? 0 : (w.bytes / w.keys) * w.total;
+  }
+
+  /** Keys and file size of the last snapshot written. */
+  get last(): { keys: number; bytes: number } {
+    return { keys: this.lastKeys, bytes: this.size };
   }
 
   request(id: number): void {
@@ -100,17 +109,23 @@ export class Snapshots {
     st[P.P_SAVE_KEYS] = 0;
   }
 
-  tick(now: number): void {
-    if (this.restartAfterCommand) {
-      this.restartAfterCommand = false;
-      if (this.writer !== null) {
-        // FLUSHALL/FLUSHDB/SWAPDB replaced whole tables: start over from the state after them.
-        const ids = this.waiting;
-        this.discard();
-        this.waiting = ids;
-        this.start();
-      }
+  /**
+   * FLUSHALL/FLUSHDB/SWAPDB replaced whole tables: start over from the state after them (the
+   * same requests wait for the new one). `force`: start over anyway (shutdown).
+   */
+  restartIfNeeded(force = false): void {
+    if (!this.restartAfterCommand && !force) return;
+    this.restartAfterCommand = false;
+    if (this.writer !== null) {
+      const ids = this.waiting;
+      this.discard();
+      this.waiting = ids;
+      this.start();
     }
+  }
+
+  tick(now: number): void {
+    this.restartIfNeeded();
     const w = this.writer;
     if (w !== null) {
       try {
@@ -131,8 +146,13 @@ export class Snapshots {
     }
   }
 
-  private finish(w: SnapshotWriter): void {
+  /**
+   * The scan is complete: write the END block and have the file committed — by the I/O
+   * thread, or with `here` in this thread (returns whether it succeeded; nothing left to serve).
+   */
+  private finish(w: SnapshotWriter, here = false): boolean {
     this.size = w.finish();
+    this.lastKeys = w.keys;
     const p = this.p;
     p.ctx.ks.snapshot = null;
     this.writer = null;
@@ -148,7 +168,13 @@ export class Snapshots {
       seq: this.seq,
     };
     this.fd = -1;
-    p.ioPort.postMessage(req);
+    if (!here) {
+      p.ioPort.postMessage(req);
+      return true;
+    }
+    const r = commitSnapshot(req);
+    this.finished(r);
+    return r.ok;
   }
 
   private finished(r: IoReply): void {
@@ -173,6 +199,7 @@ export class Snapshots {
 
   private fail(err: unknown): void {
     const msg = (err as Error).message;
+    this.lastErrno = errnoOf(err);
     this.discard();
     const st = this.p.status;
     st[P.P_SAVING] = 0;
@@ -188,7 +215,7 @@ export class Snapshots {
     const ids = this.waiting.filter((id) => id >= 0);
     this.waiting = [];
     if (ids.length > 0) this.p.post({ t: 'saved', shard: this.p.init.shard, ids, ok, error });
-    if (this.queued.length > 0) {
+    if (this.queued.length > 0 && !this.closing) {
       const q = this.queued;
       this.queued = [];
       for (const id of q) this.request(id);
@@ -230,22 +257,51 @@ export class Snapshots {
     if ((cur * 100) / Math.max(base, 1) - 100 >= pct) this.request(-1);
   }
 
-  /** Synchronous snapshot (after a reshard, before serving): the whole keyspace at once. */
-  writeNow(): void {
-    this.request(-1);
+  /**
+   * Run the running snapshot to its end in this thread and commit it here. False when
+   * `deadline` (Date.now() ms) came first — the temp file is dropped, the WAL still holds
+   * everything — or it failed.
+   */
+  complete(deadline: number): boolean {
     const w = this.writer;
-    if (w === null) throw new Error('snapshot could not start');
-    while (!w.step(Infinity));
-    this.finish(w);
-    for (;;) {
+    if (w === null) return false;
+    try {
+      if (!w.step(performance.now() + (deadline - Date.now()))) {
+        this.abort('not finished before the shutdown deadline');
+        return false;
+      }
+      return this.finish(w, true);
+    } catch (err) {
+      this.fail(err);
+      return false;
+    }
+  }
+
+  /** Start a snapshot now (not queued behind anything); false if it could not start. */
+  startNow(): boolean {
+    if (this.writer !== null || this.finishing) return false;
+    this.waiting.push(-1);
+    this.start();
+    return this.writer !== null;
+  }
+
+  /** Wait until the I/O thread has committed a finished snapshot; false at `deadline`. */
+  settle(deadline: number): boolean {
+    while (this.finishing) {
       const m = receiveMessageOnPort(this.p.ioPort);
       if (m !== undefined) {
-        const r = m.message as IoReply;
-        this.finished(r);
-        if (!r.ok) throw new Error(`snapshot failed: ${strerror(r.errno ?? 0)}`);
-        return;
+        this.finished(m.message as IoReply);
+        break;
       }
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      if (Date.now() >= deadline) return false;
+      Atomics.wait(park, 0, 0, 5);
     }
+    return true;
+  }
+
+  /** Synchronous snapshot (after a reshard, before serving): the whole keyspace at once. */
+  writeNow(): void {
+    if (!this.startNow()) throw new Error('snapshot could not start');
+    if (!this.complete(Infinity)) throw new Error(`snapshot failed: ${strerror(this.lastErrno)}`);
   }
 }

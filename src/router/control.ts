@@ -3,6 +3,8 @@
  * the doorbell every shard rings after publishing replies (main sleeps on it with waitAsync),
  * and per shard the session word: bumped after each message posted to a parked shard.
  */
+import type { ShutdownSave } from '../persistence/shutdown-save.ts';
+
 export const BELL = 0;
 /**
  * Bumped by a shard after it posted keyspace events on its events port, so the main thread
@@ -33,7 +35,10 @@ export const OP_BLOCK = 0xff05;
 export const READY_SEQ = -1;
 
 /** Messages on a shard's control port. */
-export type ControlMessage = { type: 'config'; name: string; value: unknown } | { type: 'stop' };
+export type ControlMessage =
+  | { type: 'config'; name: string; value: unknown }
+  /** `save`: SHUTDOWN's option (absent: NOSAVE); `deadline`: Date.now() ms a shutdown snapshot must end by. */
+  | { type: 'stop'; save?: ShutdownSave; deadline?: number };
 
 /** A write decided on main (cross-shard executor) and applied by a held shard. */
 export type HoldOp =

@@ -16,6 +16,7 @@ import { Ring, ringBytes } from './ring.ts';
 import { statsSlots } from './shard-stats.ts';
 import { execStatsBytes } from '../observability/exec-stats.ts';
 import { latencyBlockBytes } from '../observability/latency-monitor.ts';
+import type { ShutdownSave } from '../persistence/shutdown-save.ts';
 
 export interface ShardOptions {
   shards: number;
@@ -311,13 +312,20 @@ export class ShardSet {
     return this.shards[i]!.req.depth();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stop every shard. `save` (SHUTDOWN's option) lets a shard finish or take a snapshot before
+   * it exits, by `deadline` (Date.now() ms); a shard still running 2 s past it is terminated.
+   */
+  async stop(save: ShutdownSave = 'nosave', deadline = 0): Promise<void> {
     this.stopped = true;
     const exits = this.shards.map((s) => new Promise<void>((res) => s.worker.once('exit', () => res())));
-    this.broadcast({ type: 'stop' });
-    const timer = setTimeout(() => {
-      for (const s of this.shards) void s.worker.terminate();
-    }, 2000);
+    this.broadcast({ type: 'stop', save, deadline });
+    const timer = setTimeout(
+      () => {
+        for (const s of this.shards) void s.worker.terminate();
+      },
+      Math.max(2000, deadline - Date.now() + 2000),
+    );
     await Promise.all(exits);
     clearTimeout(timer);
   }

@@ -27,6 +27,7 @@ import { SlowLog } from '../observability/slowlog.ts';
 import { LatencyMonitor } from '../observability/latency-monitor.ts';
 import { MetricsHttp } from '../observability/http.ts';
 import { Persistence } from '../persistence/controller.ts';
+import type { ShutdownSave } from '../persistence/shutdown-save.ts';
 import { usedMemory } from '../observability/info.ts';
 import { MEMORY_PARAMS, shardValue } from '../commands/memory-guard.ts';
 
@@ -37,6 +38,9 @@ const SHARD_PARAMS = new Set([
   'slowlog-log-slower-than',
   'slowlog-max-len',
 ]);
+
+/** A shutdown still running this long after `shutdown-timeout` has passed exits 1 (main.ts). */
+export const SHUTDOWN_GRACE_S = 5;
 
 export interface ServerStats {
   totalConnections: number;
@@ -471,9 +475,13 @@ export class Server {
    * flight finish and their replies reach the socket, each connection is ended once it owes
    * nothing, for at most `shutdown-timeout` seconds; then close the clients left, stop the
    * shards and resolve `stopped`. A fatal stop (a shard died, startup failed) does not wait.
+   * `save` is SHUTDOWN's option: unless NOSAVE (or a fatal stop), each shard finishes a
+   * running snapshot or takes one before it exits (persistence/shutdown-save.ts), within the
+   * overall limit of a shutdown (`shutdown-timeout` + SHUTDOWN_GRACE_S from its start).
    */
-  async shutdown(code = 0): Promise<void> {
+  async shutdown(code = 0, save: ShutdownSave = 'default'): Promise<void> {
     if (this.shuttingDown) return this.stopped;
+    const started = Date.now();
     this.shuttingDown = true;
     this.ready = false;
     if (this.cron) clearInterval(this.cron);
@@ -491,10 +499,14 @@ export class Server {
       this.log.warn(drain, 'shutdown drain timed out; closed the clients left');
     } else this.log.info(drain, 'closed client connections');
     await closed;
-    await this.shards.stop();
+    // Snapshots end 1 s before the point where a signalled shutdown gives up (main.ts).
+    const deadline = started + (this.config.get('shutdown-timeout') + SHUTDOWN_GRACE_S - 1) * 1000;
+    const stopping = Date.now();
+    await this.shards.stop(code === 0 ? save : 'nosave', deadline);
+    const shardsMs = Date.now() - stopping;
     await this.persistence.stop();
     await this.metricsHttp?.close();
-    this.log.info({ code }, 'bye');
+    this.log.info({ code, ms: Date.now() - started, shardsMs }, 'bye');
     process.exitCode = code;
     this.resolveStopped();
   }

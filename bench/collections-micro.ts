@@ -6,6 +6,7 @@
  *
  *   HSET new / update / HGET hit / HGET miss / HDEL   on one hashtable-encoded hash
  *   SADD new / SISMEMBER hit / SREM                   on one hashtable-encoded set
+ *   ZADD new / ZADD update / ZSCORE hit / ZREM         on one skiplist-encoded sorted set
  *
  * (Sets go through the *Bytes methods the SADD/SISMEMBER/SREM handlers call.)
  *
@@ -14,6 +15,7 @@
 import { parseArgs } from 'node:util';
 import { HashObject, newRef } from '../src/store/types/hash.ts';
 import { SetObject } from '../src/store/types/set.ts';
+import { ZSet } from '../src/store/types/zset.ts';
 
 const { values: opt } = parseArgs({
   options: { n: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '3' } },
@@ -89,6 +91,23 @@ for (let r = 0; r < ROUNDS; r++) {
   console.log(`  set bytes()/member     ${(s.bytes() / s.size).toFixed(1)}`);
   time('SREM', () => {
     for (let i = 0; i < N; i++) s.removeBytes(present, i * FL, FL);
+  });
+  const z = new ZSet(true);
+  time('ZADD new', () => {
+    for (let i = 0; i < N; i++) z.add(present, i * FL, FL, (i * 7919) % N, 0);
+  });
+  time('ZADD update', () => {
+    for (let i = 0; i < N; i++) z.add(present, i * FL, FL, (i * 104729) % N, 0);
+  });
+  time('ZSCORE hit', () => {
+    for (let i = 0; i < N; i++) sink += z.scoreAt(z.findBytes(present, i * FL, FL));
+  });
+  time('ZSCORE miss', () => {
+    for (let i = 0; i < N; i++) sink += z.findBytes(absent, i * FL, FL);
+  });
+  console.log(`  zset bytes()/member    ${(z.bytes() / z.size).toFixed(1)}`);
+  time('ZREM', () => {
+    for (let i = 0; i < N; i++) z.removeBytes(present, i * FL, FL);
   });
 }
 if (sink === -1) console.log(sink);

@@ -1,7 +1,7 @@
 /**
  * Sorted set values (TYPE_ZSET), in Redis's two encodings: 'listpack' (Listpack: packed sorted
  * arrays) while there are at most 128 members of at most 64 bytes, then 'skiplist' (SkipList with
- * spans plus a Map member → node). Like Redis the conversion only goes one way for a live value;
+ * spans plus a ByteTable member bytes → node id, so lookups hash the argument bytes in place). Like Redis the conversion only goes one way for a live value;
  * values built whole (ZUNIONSTORE, ZRANGESTORE, restore) pick the encoding that fits.
  *
  * Commands address entries by position: a listpack index or a skiplist node id, -1 for none.
@@ -14,6 +14,8 @@ import { formatDouble17g } from '../../protocol/numbers.ts';
 import type { RespWriter } from '../../protocol/writer.ts';
 import { latin1, Listpack } from './zset-listpack.ts';
 import { SkipList } from './skiplist.ts';
+import { ByteTable } from './byte-table.ts';
+import { writeLatin1 } from './latin1.ts';
 import { lexGteMin, lexLteMax, lteMax, type LexRange, type ScoreRange } from './zset-range.ts';
 
 export const ZSET_MAX_LISTPACK_ENTRIES = 128;
@@ -34,11 +36,35 @@ export const ZADD_NOP = 8;
 /** Approximate heap cost of a V8 one-byte string beyond its characters. */
 const STRING_HEADER = 16;
 
+/** A node id as the 4 value bytes of its member's ByteTable entry (little-endian). */
+const idBytes = new Uint8Array(4);
+function putId(x: number): Uint8Array {
+  idBytes[0] = x;
+  idBytes[1] = x >>> 8;
+  idBytes[2] = x >>> 16;
+  idBytes[3] = x >>> 24;
+  return idBytes;
+}
+
+function idOf(t: ByteTable, i: number): number {
+  const d = t.data;
+  const o = t.valOff(i);
+  return d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24);
+}
+
+/** Members given as latin1 strings are written here for a ByteTable lookup. */
+let sb = Buffer.alloc(256);
+function strBytes(s: string): number {
+  if (s.length > sb.length) sb = Buffer.alloc(s.length * 2);
+  return writeLatin1(sb, 0, s);
+}
+
 export class ZSet implements StoreObject {
   readonly type = TYPE_ZSET;
   lp: Listpack | null;
   sl: SkipList | null = null;
-  map: Map<string, number> | null = null;
+  /** Skiplist encoding: member bytes → node id. */
+  map: ByteTable | null = null;
   /** The member's score after the last add() (ZADD INCR / ZINCRBY reply). */
   newScore = 0;
 
@@ -46,7 +72,7 @@ export class ZSet implements StoreObject {
     this.lp = skiplist ? null : new Listpack();
     if (skiplist) {
       this.sl = new SkipList();
-      this.map = new Map();
+      this.map = new ByteTable();
     }
   }
 
@@ -66,7 +92,8 @@ export class ZSet implements StoreObject {
       6 * OVERHEAD.buffer +
       sl.arrayBytes() +
       sl.memberBytes +
-      sl.length * (OVERHEAD.mapEntry + STRING_HEADER)
+      sl.length * STRING_HEADER +
+      this.map!.bytes()
     );
   }
 
@@ -131,8 +158,13 @@ export class ZSet implements StoreObject {
   }
 
   private adoptSkiplist(sl: SkipList): void {
-    const map = new Map<string, number>();
-    for (let x = sl.first(); x !== 0; x = sl.next(x)) map.set(sl.ele[x]!, x);
+    const map = new ByteTable();
+    for (let x = sl.first(); x !== 0; x = sl.next(x)) {
+      const n = strBytes(sl.ele[x]!);
+      // Members of a skiplist are distinct: find() only hashes for insert().
+      map.find(sb, 0, n);
+      map.insert(sb, 0, n, putId(x), 0, 4);
+    }
     this.sl = sl;
     this.map = map;
     this.lp = null;
@@ -215,12 +247,14 @@ export class ZSet implements StoreObject {
 
   findBytes(u8: Uint8Array, off: number, len: number): number {
     if (this.lp !== null) return this.lp.find(u8, off, len);
-    return this.map!.get(latin1(u8, off, len)) ?? -1;
+    const t = this.map!;
+    const i = t.find(u8, off, len);
+    return i < 0 ? -1 : idOf(t, i);
   }
 
   findStr(s: string): number {
     if (this.lp !== null) return this.lp.findStr(s);
-    return this.map!.get(s) ?? -1;
+    return this.findBytes(sb, 0, strBytes(s));
   }
 
   // ---- writes ----
@@ -254,7 +288,7 @@ export class ZSet implements StoreObject {
       }
       this.convert();
     }
-    return this.addStr(latin1(u8, off, len), score, flags);
+    return this.addSl(u8, off, len, null, score, flags);
   }
 
   /** add() for a member given as a latin1 string. */
@@ -268,22 +302,37 @@ export class ZSet implements StoreObject {
       if (this.lp.findStr(e) < 0 && flags & ZADD_XX) return ZADD_NOP;
       this.convert();
     }
+    return this.addSl(sb, 0, strBytes(e), e, score, flags);
+  }
+
+  /** add() on a skiplist: the member is u8[off, off+len), and `e` when already a string. */
+  private addSl(
+    u8: Uint8Array,
+    off: number,
+    len: number,
+    e: string | null,
+    score: number,
+    flags: number,
+  ): number {
     const sl = this.sl!;
     const map = this.map!;
-    const x = map.get(e);
-    if (x !== undefined) {
+    const i = map.find(u8, off, len);
+    if (i >= 0) {
+      const x = idOf(map, i);
       const cur = sl.score[x]!;
       const r = this.updateRule(cur, score, flags);
       if (r !== 0) return r;
       if (this.newScore !== cur) {
+        const ele = sl.ele[x]!;
         sl.delete(x);
-        map.set(e, sl.insert(this.newScore, e));
+        map.setValue(i, putId(sl.insert(this.newScore, ele)), 0, 4);
         return ZADD_UPDATED;
       }
       return 0;
     }
     if (flags & ZADD_XX) return ZADD_NOP;
-    map.set(e, sl.insert(score, e));
+    // insert() follows the find() miss of these bytes (the skiplist insert does not touch map).
+    map.insert(u8, off, len, putId(sl.insert(score, e ?? latin1(u8, off, len))), 0, 4);
     this.newScore = score;
     return ZADD_ADDED;
   }
@@ -311,14 +360,16 @@ export class ZSet implements StoreObject {
   removeAt(p: number): void {
     if (this.lp !== null) this.lp.removeRange(p, p + 1);
     else {
-      this.map!.delete(this.sl!.ele[p]!);
+      this.forget(this.sl!.ele[p]!);
       this.sl!.delete(p);
       this.afterRemoval();
     }
   }
 
   private readonly forget = (e: string): void => {
-    this.map!.delete(e);
+    const t = this.map!;
+    const i = t.find(sb, 0, strBytes(e));
+    if (i >= 0) t.removeAt(i);
   };
 
   /** Removes 0-based ranks start..end (inclusive, in range). */

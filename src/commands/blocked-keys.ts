@@ -1,3 +1,4 @@
+import type { Keyspace } from '../store/keyspace.ts';
 import type { ShardContext } from './types.ts';
 
 /**
@@ -35,5 +36,20 @@ export function keyWritten(db: number, u8: Uint8Array, off: number, len: number)
   if (blocked.delete(k)) {
     ready.push(db, u8.slice(off, off + len));
     blockState.active = blocked.size > 0;
+  }
+}
+
+/**
+ * SWAPDB: a key clients wait on in either db that exists after the swap is ready (Redis
+ * scanDatabaseForReadyKeys), though no command wrote it.
+ */
+export function dbsSwapped(ks: Keyspace, a: number, b: number): void {
+  if (!blockState.active) return;
+  for (const k of blocked.keys()) {
+    const colon = k.indexOf(':');
+    const db = Number(k.slice(0, colon));
+    if (db !== a && db !== b) continue;
+    const key = Buffer.from(k.slice(colon + 1), 'latin1');
+    if (ks.lookup(db, key, 0, key.length) !== 0) keyWritten(db, key, 0, key.length);
   }
 }

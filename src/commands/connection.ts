@@ -2,6 +2,7 @@ import { E } from '../protocol/redis-errors.ts';
 import type { Connection } from '../server/connection.ts';
 import type { LocalContext } from '../server/local.ts';
 import type { Server } from '../server/server.ts';
+import { unwatchAll } from '../server/transaction.ts';
 import { REDIS_VERSION } from '../version.ts';
 
 /** Connection family, executed on the main thread. */
@@ -32,6 +33,9 @@ function quit(c: LocalContext): void {
 
 function reset(c: LocalContext): void {
   const conn = c.conn;
+  // Redis clearClientConnectionState: an open transaction is discarded and WATCHes forgotten.
+  conn.multi = null;
+  unwatchAll(c.srv, conn);
   c.srv.pubsub.removeClient(conn);
   conn.db = 0;
   conn.resp3 = false;

@@ -1,4 +1,5 @@
 import { touchDb } from './watch.ts';
+import { dbsSwapped } from './blocked-keys.ts';
 import { parseInt64 } from '../protocol/numbers.ts';
 import { E, invalidExpire, unsupportedOption } from '../protocol/redis-errors.ts';
 import {
@@ -332,6 +333,7 @@ function swapdb(c: ShardContext): void {
   c.ks.swapDb(argInt(c.req, 0), argInt(c.req, 1));
   touchDb(argInt(c.req, 0));
   touchDb(argInt(c.req, 1));
+  dbsSwapped(c.ks, argInt(c.req, 0), argInt(c.req, 1));
   c.out.ok();
 }
 

@@ -111,7 +111,7 @@ export class Dispatcher {
       queueCommand(conn);
       return true;
     }
-    if (srv.pause.active && !conn.inExec && srv.pause.holds(spec)) {
+    if (srv.pause.active && !conn.inExec && (srv.pause.holds(spec) || this.execPaused(conn, spec))) {
       conn.blockedOnPause = true;
       return false;
     }
@@ -123,6 +123,21 @@ export class Dispatcher {
     if (spec.blocking && !conn.inExec)
       return srv.blocking.dispatch(conn, spec, () => this.route(conn, spec, base));
     return this.route(conn, spec, base);
+  }
+
+  /**
+   * CLIENT PAUSE WRITE also holds an EXEC whose queue has a write (Redis is_may_replicate_command
+   * looks at the transaction's accumulated flags); the queued commands then run without checks.
+   */
+  private execPaused(conn: Connection, spec: CommandSpec): boolean {
+    if (spec.name !== 'exec' || conn.multi === null) return false;
+    for (const { argv } of conn.multi.queue) {
+      let q = findCommand(argv[0]!, 0, argv[0]!.length);
+      if (q !== undefined && q.subcommands !== null && argv.length > 1)
+        q = q.subcommands.get(argv[1]!.toString('latin1').toLowerCase()) ?? q;
+      if (q !== undefined && this.srv.pause.holds(q)) return true;
+    }
+    return false;
   }
 
   /** Re-run the parser's command without counting it again (a blocked client's retry). */

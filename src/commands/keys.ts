@@ -316,23 +316,23 @@ function lazyFlush(c: ShardContext): boolean {
 
 function flushdb(c: ShardContext): void {
   if (!flushMode(c)) return;
+  touchDb(c.ks, c.req.db);
   c.ks.flushDb(c.req.db, lazyFlush(c));
-  touchDb(c.req.db);
   c.out.ok();
 }
 
 function flushall(c: ShardContext): void {
   if (!flushMode(c)) return;
+  touchDb(c.ks, -1);
   c.ks.flushAll();
-  touchDb(-1);
   c.out.ok();
 }
 
 /** SWAPDB: main has validated both indexes; args are the two db numbers. */
 function swapdb(c: ShardContext): void {
   c.ks.swapDb(argInt(c.req, 0), argInt(c.req, 1));
-  touchDb(argInt(c.req, 0));
-  touchDb(argInt(c.req, 1));
+  touchDb(c.ks, argInt(c.req, 0), argInt(c.req, 1));
+  touchDb(c.ks, argInt(c.req, 1), argInt(c.req, 0));
   dbsSwapped(c.ks, argInt(c.req, 0), argInt(c.req, 1));
   c.out.ok();
 }

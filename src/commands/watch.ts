@@ -1,4 +1,5 @@
 import type { Keyspace } from '../store/keyspace.ts';
+import { hashBytes } from '../store/keytable.ts';
 import type { ShardContext } from './types.ts';
 
 /**
@@ -66,12 +67,28 @@ export function touchKey(db: number, u8: Uint8Array, off: number, len: number): 
   if (set !== undefined) for (const conn of set) dirty.add(conn);
 }
 
-/** FLUSHDB / FLUSHALL (db -1) / SWAPDB: every watcher of those dbs is touched, as Redis. */
-export function touchDb(db: number): void {
+/**
+ * FLUSHDB / FLUSHALL (db -1), called before the flush, and SWAPDB (`other`: the db swapped
+ * with, called after the swap): the watchers of keys that exist there — in either db for a swap,
+ * expired or not — are touched. A WATCHed key that did not exist is not changed by a flush
+ * (Redis touchAllWatchedKeysInDb).
+ */
+export function touchDb(ks: Keyspace, db: number, other = -1): void {
   if (!watchState.active) return;
   for (const [conn, w] of byConn) {
-    for (const k of w.keys.values()) if (db < 0 || k.db === db) dirty.add(conn);
+    for (const k of w.keys.values()) {
+      if (db >= 0 && k.db !== db) continue;
+      if (present(ks, k.db, k.key) || (other >= 0 && present(ks, other, k.key))) {
+        dirty.add(conn);
+        break;
+      }
+    }
   }
+}
+
+/** Whether the key has a record in `db`, without lazy expiry or hit counting (Redis dictFind). */
+function present(ks: Keyspace, db: number, key: Buffer): boolean {
+  return ks.table(db).find(ks.arena, key, 0, key.length, hashBytes(key, 0, key.length)) !== 0;
 }
 
 /**

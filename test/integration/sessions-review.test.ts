@@ -286,3 +286,19 @@ t.test('a small ring: transactions, cross-shard commands and floods of ordinary 
   const total = sum.match(/\$\d+\r\n(\d+)/g)!.reduce((acc, m) => acc + Number(m.split('\r\n')[1]), 0);
   tt.equal(total, 4 * 20 * (30 + 100), 'every increment applied once');
 });
+
+t.test('FLUSHALL / FLUSHDB / SWAPDB touch only WATCHed keys that exist', async (tt) => {
+  await same(tt, [['FLUSHALL'], ['SET', k0, 'here']]);
+  const [a, b] = await pair(tt);
+  for (const op of [['FLUSHALL'], ['FLUSHDB'], ['SWAPDB', '0', '5']]) {
+    await same(tt, [['WATCH', k1, k2]]);
+    await same(tt, [op], a, b);
+    await same(tt, [['MULTI'], ['SET', 'x', '1'], ['EXEC']]);
+    await same(tt, [
+      ['SET', k1, 'v'],
+      ['WATCH', k1],
+    ]);
+    await same(tt, [op], a, b);
+    await same(tt, [['MULTI'], ['SET', 'x', '1'], ['EXEC'], ['FLUSHALL']]);
+  }
+});

@@ -302,3 +302,72 @@ t.test('FLUSHALL / FLUSHDB / SWAPDB touch only WATCHed keys that exist', async (
     await same(tt, [['MULTI'], ['SET', 'x', '1'], ['EXEC'], ['FLUSHALL']]);
   }
 });
+
+t.test('SELECT, SWAPDB and FLUSHDB mixed with cross-shard commands inside EXEC', async (tt) => {
+  await same(tt, [
+    ['FLUSHALL'],
+    ['SET', k0, 'a'],
+    ['SADD', k1, 'm1'],
+    ['SELECT', '4'],
+    ['SET', k0, 'b'],
+    ['SELECT', '0'],
+  ]);
+  await same(tt, [
+    ['MULTI'],
+    ['SELECT', '4'],
+    ['RENAME', k0, k2],
+    ['COPY', k2, k1, 'DB', '0'],
+    ['SELECT', '0'],
+    ['SWAPDB', '0', '4'],
+    ['RENAME', k2, k0],
+    ['SUNIONSTORE', k2, k1, k0],
+    ['FLUSHDB'],
+    ['SADD', k1, 'x'],
+    ['SMOVE', k1, k2, 'x'],
+    ['MOVE', k2, '4'],
+    ['EXEC'],
+    ['TYPE', k0],
+    ['TYPE', k1],
+    ['TYPE', k2],
+    ['DBSIZE'],
+    ['SELECT', '4'],
+    ['TYPE', k0],
+    ['TYPE', k1],
+    ['TYPE', k2],
+    ['DBSIZE'],
+    ['SELECT', '0'],
+  ]);
+  await same(tt, [
+    ['SELECT', '4'],
+    ['SMEMBERS', k2],
+    ['GET', k0],
+    ['GET', k1],
+    ['SELECT', '0'],
+  ]);
+});
+
+t.test('keys bigger than a ring frame in WATCH, BLPOP and cross-shard commands', async (tt) => {
+  const srv = await startTessera(['--shards', String(SHARDS), '--ring-size', '65536']);
+  tt.teardown(() => srv.stop());
+  const a = await rawConnect(srv.port);
+  const b = await rawConnect(srv.port);
+  tt.teardown(() => {
+    a.end();
+    b.end();
+  });
+  const bigKey = 'K'.repeat(100 * 1024);
+  const served = a.ask(resp('BLPOP', k0, bigKey, '5'), replies(1), 6000);
+  await sleep(100);
+  tt.equal(await b.ask(resp('RPUSH', bigKey, 'v')), ':1\r\n');
+  tt.equal(await served, `*2\r\n$${bigKey.length}\r\n${bigKey}\r\n$1\r\nv\r\n`, 'served from the big key');
+  tt.equal(await a.ask(resp('WATCH', bigKey, k1)), '+OK\r\n');
+  await b.ask(resp('SET', bigKey, 'changed'));
+  tt.equal(
+    await a.ask(enc([['MULTI'], ['RENAME', bigKey, k2], ['EXEC']]), replies(3)),
+    '+OK\r\n+QUEUED\r\n*-1\r\n',
+  );
+  tt.equal(
+    await a.ask(enc([['MULTI'], ['RENAME', bigKey, k2], ['EXEC'], ['GET', k2]]), replies(4)),
+    '+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n$7\r\nchanged\r\n',
+  );
+});

@@ -103,17 +103,19 @@ export class Dispatcher {
       return this.fail(conn, notInSubscribeContext(spec.name));
     }
     const srv = this.srv;
-    if (conn.multi !== null && queuesInMulti(conn, spec)) {
-      if (spec.flags.includes('no_multi')) {
-        conn.multi.aborted = true;
-        return this.fail(conn, E.NOT_IN_TRANSACTION);
-      }
-      queueCommand(conn);
-      return true;
+    const queues = conn.multi !== null && queuesInMulti(conn, spec);
+    if (queues && spec.flags.includes('no_multi')) {
+      conn.multi!.aborted = true;
+      return this.fail(conn, E.NOT_IN_TRANSACTION);
     }
+    // Before queueing, as Redis processCommand: a write waits for the pause even to be QUEUED.
     if (srv.pause.active && !conn.inExec && (srv.pause.holds(spec) || this.execPaused(conn, spec))) {
       conn.blockedOnPause = true;
       return false;
+    }
+    if (queues) {
+      queueCommand(conn);
+      return true;
     }
     if (srv.monitor.clients.size > 0 && !MonitorFeed.SKIP.has(spec.name)) {
       srv.monitor.feed(conn, conn.db, buf, starts, ends, argc);

@@ -152,6 +152,14 @@ t.test('CLIENT PAUSE WRITE holds an EXEC that writes', async (tt) => {
   const [x, y] = await Promise.all([a.until(replies(4), 3000), b.until(replies(4), 3000)]);
   tt.equal(x.toString(), y.toString());
   await same(tt, [['MGET', k0, k1]]);
+  // A write inside MULTI waits for the pause even to be queued (Redis processCommand order).
+  await same(tt, [['CLIENT', 'PAUSE', '300', 'WRITE']]);
+  const qa = a.ask(enc([['MULTI'], ['SET', k0, 'q'], ['GET', k0]]), replies(3), 3000);
+  const qb = b.ask(enc([['MULTI'], ['SET', k0, 'q'], ['GET', k0]]), replies(3), 3000);
+  await sleep(100);
+  tt.equal(a.data().toString(), b.data().toString(), 'only MULTI answered during the pause');
+  tt.equal(...(await Promise.all([qa, qb])));
+  await same(tt, [['EXEC'], ['GET', k0]], a, b);
   // A read-only transaction is not held.
   await same(tt, [['CLIENT', 'PAUSE', '400', 'WRITE']]);
   const t0 = Date.now();

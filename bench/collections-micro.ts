@@ -10,7 +10,10 @@
  *
  * (Sets go through the *Bytes methods the SADD/SISMEMBER/SREM handlers call.)
  *
- *   node --expose-gc bench/collections-micro.ts [--n 1000000] [--rounds 3]
+ * `HSET new worst` times each insert of a second fill on its own (hrtime per call, so its mean is
+ * inflated by the clock): the slowest single insert shows index and store growth stalls.
+ *
+ *   node --expose-gc bench/collections-micro.ts [--n 1000000] [--rounds 3] [--only hash|set|zset]
  */
 import { parseArgs } from 'node:util';
 import { HashObject, newRef } from '../src/store/types/hash.ts';
@@ -18,7 +21,11 @@ import { SetObject } from '../src/store/types/set.ts';
 import { ZSet } from '../src/store/types/zset.ts';
 
 const { values: opt } = parseArgs({
-  options: { n: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '3' } },
+  options: {
+    n: { type: 'string', default: '1000000' },
+    rounds: { type: 'string', default: '3' },
+    only: { type: 'string' },
+  },
 });
 const N = Number(opt.n);
 const ROUNDS = Number(opt.rounds);
@@ -41,6 +48,25 @@ function fields(seed: number): Buffer {
   return buf;
 }
 
+const run = (section: string): boolean => opt.only === undefined || opt.only === section;
+
+/** Slowest single call of fn(i) over i < N, and how many calls took over 1 ms. */
+function worst(label: string, fn: (i: number) => void): void {
+  globalThis.gc?.();
+  let max = 0n;
+  let over = 0;
+  for (let i = 0; i < N; i++) {
+    const t0 = process.hrtime.bigint();
+    fn(i);
+    const d = process.hrtime.bigint() - t0;
+    if (d > max) max = d;
+    if (d > 1_000_000n) over++;
+  }
+  console.log(
+    `${label.padEnd(22)} ${(Number(max) / 1e6).toFixed(2).padStart(6)} ms max, ${over} calls > 1 ms`,
+  );
+}
+
 function time(label: string, fn: () => void): void {
   globalThis.gc?.();
   const t0 = process.hrtime.bigint();
@@ -58,6 +84,15 @@ let sink = 0;
 
 for (let r = 0; r < ROUNDS; r++) {
   console.log(`round ${r + 1} (N=${N})`);
+  if (run('hash')) hashSection();
+  if (run('set')) setSection();
+  if (run('zset')) zsetSection();
+}
+
+function hashSection(): void {
+  const w = new HashObject();
+  w.convert();
+  worst('HSET new worst', (i) => w.set(present, i * FL, FL, value, 0, 3));
   const h = new HashObject();
   h.convert();
   time('HSET new', () => {
@@ -76,7 +111,9 @@ for (let r = 0; r < ROUNDS; r++) {
   time('HDEL', () => {
     for (let i = 0; i < N; i++) h.delete(present, i * FL, FL);
   });
+}
 
+function setSection(): void {
   const s = new SetObject();
   s.convert();
   time('SADD new', () => {
@@ -92,6 +129,9 @@ for (let r = 0; r < ROUNDS; r++) {
   time('SREM', () => {
     for (let i = 0; i < N; i++) s.removeBytes(present, i * FL, FL);
   });
+}
+
+function zsetSection(): void {
   const z = new ZSet(true);
   time('ZADD new', () => {
     for (let i = 0; i < N; i++) z.add(present, i * FL, FL, (i * 7919) % N, 0);

@@ -9,7 +9,7 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { applyHoldOps, dumpKeys, hold } from '../src/commands/hold.ts';
 import { unwatchConn, watchKeys } from '../src/commands/watch.ts';
-import { blockKeys, ready } from '../src/commands/blocked-keys.ts';
+import { blockKeys, ready, unblockKeys } from '../src/commands/blocked-keys.ts';
 import { TABLE } from '../src/commands/table.ts';
 import { modified, propagate } from '../src/commands/modified.ts';
 import { ShardNotifier } from '../src/commands/notify-shard.ts';
@@ -24,6 +24,7 @@ import {
   holdWord,
   OP_BASE_INTERNAL,
   OP_BLOCK,
+  OP_UNBLOCK,
   OP_DUMP,
   OP_HOLD,
   OP_UNWATCH,
@@ -166,6 +167,8 @@ function internal(): void {
       return unwatchConn(ctx);
     case OP_BLOCK:
       return blockKeys(ctx);
+    case OP_UNBLOCK:
+      return unblockKeys(ctx);
   }
   throw new Error(`unknown internal opcode ${view.cmd}`);
 }

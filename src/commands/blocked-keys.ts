@@ -53,3 +53,11 @@ export function dbsSwapped(ks: Keyspace, a: number, b: number): void {
     if (ks.lookup(db, key, 0, key.length) !== 0) keyWritten(db, key, 0, key.length);
   }
 }
+
+/** OP_UNBLOCK: the last client waiting on these keys left (timeout, CLIENT UNBLOCK, disconnect). */
+export function unblockKeys(c: ShardContext): void {
+  const { req } = c;
+  for (let i = 0; i < req.argc; i++) blocked.delete(id(req.db, req.u8, req.off[i]!, req.len[i]!));
+  blockState.active = blocked.size > 0;
+  c.out.ok();
+}

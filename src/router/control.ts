@@ -31,6 +31,8 @@ export const OP_WATCH = 0xff03;
 export const OP_UNWATCH = 0xff04;
 /** A client blocked on these keys (db of the frame): report them once they can serve it. */
 export const OP_BLOCK = 0xff05;
+/** No client waits on these keys (db of the frame) any more: forget their registration. */
+export const OP_UNBLOCK = 0xff06;
 /** Sequence number of the reply frame (connection 0) that carries keys ready for blocked clients. */
 export const READY_SEQ = -1;
 

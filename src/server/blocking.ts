@@ -1,6 +1,6 @@
 import type { CommandSpec } from '../commands/types.ts';
 import { readResp, type RespValue } from '../protocol/reader.ts';
-import { OP_BLOCK } from '../router/control.ts';
+import { OP_BLOCK, OP_UNBLOCK } from '../router/control.ts';
 import type { Connection } from './connection.ts';
 import { keyArgs } from './key-args.ts';
 import { blockTimeoutMs } from '../commands/block-timeout.ts';
@@ -227,13 +227,39 @@ export class Blocking {
     w.done = true;
     if (w.timer !== null) clearTimeout(w.timer);
     this.byConn.delete(w.conn);
+    const orphaned: Waiter['keys'] = [];
     for (const k of w.keys) {
       const list = this.byKey.get(k.id);
       if (list === undefined) continue;
       const i = list.indexOf(w);
       if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.byKey.delete(k.id);
+      if (list.length === 0) {
+        this.byKey.delete(k.id);
+        orphaned.push(k);
+      }
     }
+    // Nobody waits on these keys now: the shards drop their registration (else it lingers
+    // until the key is written, without bound for keys that never are).
+    if (orphaned.length > 0) this.unregister(orphaned);
+  }
+
+  private unregister(keys: Waiter['keys']): void {
+    const groups = new Map<string, { shard: number; db: number; args: Buffer[] }>();
+    for (const k of keys) {
+      const g = `${k.shard}:${k.db}`;
+      if (!groups.has(g)) groups.set(g, { shard: k.shard, db: k.db, args: [] });
+      groups.get(g)!.args.push(k.key);
+    }
+    for (const req of groups.values()) this.sendUnblock(req);
+    this.srv.schedulePublish();
+  }
+
+  private sendUnblock(req: { shard: number; db: number; args: Buffer[] }): void {
+    if (this.srv.coordinator.start([req], 0, OP_UNBLOCK, () => {})) return;
+    setTimeout(() => {
+      this.sendUnblock(req);
+      this.srv.schedulePublish();
+    }, 1);
   }
 }
 

@@ -63,10 +63,16 @@ export function crossExec(
     // Inside EXEC: later commands of the transaction wait for this one.
     const prev = active.pending ?? Promise.resolve();
     active.pending = prev.then(async () => {
-      const r = await run(srv, active, job);
-      active.write(r.ops);
-      if (r.ops.size > 0) await active.sync(r.ops.keys());
-      srv.deliver(conn, seq, r.reply);
+      try {
+        const r = await run(srv, active, job);
+        active.write(r.ops);
+        if (r.ops.size > 0) await active.sync(r.ops.keys());
+        srv.deliver(conn, seq, r.reply);
+      } catch (err) {
+        // Answer and carry on with the transaction rather than leave an unhandled rejection.
+        srv.log.error({ err, command: spec.name }, 'cross-shard command failed inside EXEC');
+        srv.deliver(conn, seq, Buffer.from(`-ERR internal error in cross-shard ${spec.name}\r\n`));
+      }
     });
     return true;
   }

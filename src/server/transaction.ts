@@ -75,10 +75,18 @@ export function unwatch(c: LocalContext): void {
 export function unwatchAll(srv: Server, conn: Connection): void {
   if (conn.watchShards.size === 0) return;
   const id = Buffer.from(String(conn.id));
-  for (const s of conn.watchShards)
-    srv.coordinator.start([{ shard: s, db: 0, args: [id] }], 0, OP_UNWATCH, () => {});
+  for (const s of conn.watchShards) unwatchShard(srv, s, id);
   conn.watchShards.clear();
   srv.schedulePublish();
+}
+
+/** OP_UNWATCH to one shard, retried while its ring is full (else its watches would stay forever). */
+function unwatchShard(srv: Server, shard: number, id: Buffer): void {
+  if (srv.coordinator.start([{ shard, db: 0, args: [id] }], 0, OP_UNWATCH, () => {})) return;
+  setTimeout(() => {
+    unwatchShard(srv, shard, id);
+    srv.schedulePublish();
+  }, 1);
 }
 
 /**

@@ -54,7 +54,7 @@ export function applyHoldOps(c: ShardContext, ops: HoldOp[]): void {
     const h = ks.lookup(op.db, op.key, 0, op.key.length);
     if (op.op === 'del' || (op.expireAt !== 0 && op.expireAt <= ks.now)) {
       if (h !== 0) {
-        touch(op.db, op.key);
+        touch(op.db, op.key, -1);
         ks.removeFound(h);
       }
       continue;
@@ -70,11 +70,12 @@ export function applyHoldOps(c: ShardContext, ops: HoldOp[]): void {
       nh = ks.writeObject(op.db, h, op.key, 0, op.key.length, obj, op.expireAt);
     }
     void KEY_OFF;
-    touch(op.db, op.key);
+    touch(op.db, op.key, op.type);
   }
 }
 
-function touch(db: number, key: Uint8Array): void {
+/** `type` is what the key holds now (-1: deleted). */
+function touch(db: number, key: Uint8Array, type: number): void {
   if (watchState.active) touchKey(db, key, 0, key.length);
-  if (blockState.active) keyWritten(db, key, 0, key.length);
+  if (blockState.active && type >= 0) keyWritten(db, key, 0, key.length, type);
 }

@@ -15,7 +15,7 @@ export function modified(this: ShardContext, h: number, cls: number, event: stri
     const len = ks.keyLength(h);
     const d = db ?? this.req.db;
     if (watchState.active) touchKey(d, u8, b, len);
-    if (blockState.active) keyWritten(d, u8, b, len);
+    if (blockState.active) keyWritten(d, u8, b, len, ks.type(h));
     if ((this.notifyFlags & cls) !== 0) this.events.push(d, event, u8.slice(b, b + len));
   }
 }

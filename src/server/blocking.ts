@@ -4,13 +4,21 @@ import { OP_BLOCK, OP_UNBLOCK } from '../router/control.ts';
 import type { Connection } from './connection.ts';
 import { keyArgs } from './key-args.ts';
 import { blockTimeoutMs } from '../commands/block-timeout.ts';
+import { TYPE_LIST, TYPE_ZSET } from '../store/record.ts';
 import type { Server } from './server.ts';
 
 interface Waiter {
   conn: Connection;
   seq: number;
   argv: Buffer[];
+  /** The keys it waits on (sources only: BLMOVE's destination does not wake it). */
   keys: { db: number; key: Buffer; id: string; shard: number }[];
+  /** argv index of each key in `keys`. */
+  keyIdx: number[];
+  /** The type that can serve it, as OP_BLOCK's first argument (list or sorted set). */
+  awaits: Buffer;
+  /** Keys reported ready since the last attempt: the next attempt looks at these only. */
+  readyIds: Set<string>;
   /** The reply that means "nothing yet" (what the command answers on timeout). */
   nullReply: Buffer;
   timer: NodeJS.Timeout | null;
@@ -53,7 +61,8 @@ export class Blocking {
     const ki = keyArgs(conn, spec);
     // A malformed call (bad numkeys) just runs: the shard handler replies Redis's error.
     if (typeof ki === 'string') return run();
-    const keys = ki.map((i) => {
+    const keyIdx = spec.name === 'blmove' || spec.name === 'brpoplpush' ? ki.slice(0, 1) : ki;
+    const keys = keyIdx.map((i) => {
       const key = argv[i]!;
       return {
         db: conn.db,
@@ -68,6 +77,9 @@ export class Blocking {
       seq: conn.peekSeq(),
       argv,
       keys,
+      keyIdx,
+      awaits: Buffer.from(String(spec.name.startsWith('bz') ? TYPE_ZSET : TYPE_LIST)),
+      readyIds: new Set(),
       nullReply: Buffer.alloc(0),
       timer: null,
       retrying: true,
@@ -134,7 +146,7 @@ export class Blocking {
     const groups = new Map<string, { shard: number; db: number; args: Buffer[] }>();
     for (const k of w.keys) {
       const g = `${k.shard}:${k.db}`;
-      if (!groups.has(g)) groups.set(g, { shard: k.shard, db: k.db, args: [] });
+      if (!groups.has(g)) groups.set(g, { shard: k.shard, db: k.db, args: [w.awaits] });
       groups.get(g)!.args.push(k.key);
     }
     const reqs = [...groups.values()];
@@ -151,6 +163,7 @@ export class Blocking {
     const seen = new Set<Waiter>();
     for (let i = 0; i + 1 < arr.length; i += 2) {
       const id = `${arr[i] as number}:${(arr[i + 1] as Buffer).toString('latin1')}`;
+      for (const w of this.byKey.get(id) ?? []) w.readyIds.add(id);
       for (const w of this.byKey.get(id) ?? []) {
         if (seen.has(w)) continue;
         seen.add(w);
@@ -166,7 +179,7 @@ export class Blocking {
     if (w.done || w.conn.closed) return;
     w.retrying = true;
     this.intercept(w);
-    const ok = this.srv.redispatch(w.conn, w.argv, w.seq);
+    const ok = this.srv.redispatch(w.conn, retryArgv(w), w.seq);
     // The waiting command keeps owning w.seq whether or not the retry could be enqueued.
     w.conn.rewindSeq(w.seq + 1);
     if (!ok) {
@@ -273,4 +286,31 @@ function timeoutMs(name: string, argv: Buffer[]): number {
   if (a === undefined) return 0;
   const ms = blockTimeoutMs(a, 0, a.length);
   return typeof ms === 'number' && ms > 0 ? ms : 0;
+}
+
+/**
+ * The command for a retry: over the keys reported ready only (Redis serves a blocked client from
+ * the key that became ready; a wrong-typed or empty key earlier in its list must not answer).
+ */
+function retryArgv(w: Waiter): Buffer[] {
+  const ready = w.keys.map((k, i) => (w.readyIds.has(k.id) ? i : -1)).filter((i) => i >= 0);
+  w.readyIds.clear();
+  if (ready.length === 0 || ready.length === w.keys.length || w.keyIdx.length !== w.keys.length)
+    return w.argv;
+  const name = w.argv[0]!.toString().toLowerCase();
+  const first = w.keyIdx[0]!;
+  const last = w.keyIdx[w.keyIdx.length - 1]!;
+  if (name === 'blmpop' || name === 'bzmpop') {
+    // timeout numkeys key… rest
+    return [
+      ...w.argv.slice(0, first - 1),
+      Buffer.from(String(ready.length)),
+      ...ready.map((i) => w.argv[w.keyIdx[i]!]!),
+      ...w.argv.slice(last + 1),
+    ];
+  }
+  if (name === 'blpop' || name === 'brpop' || name === 'bzpopmin' || name === 'bzpopmax') {
+    return [w.argv[0]!, ...ready.map((i) => w.argv[w.keyIdx[i]!]!), ...w.argv.slice(last + 1)];
+  }
+  return w.argv;
 }

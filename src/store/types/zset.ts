@@ -89,7 +89,7 @@ export class ZSet implements StoreObject {
     const sl = this.sl!;
     return (
       2 * OVERHEAD.object +
-      6 * OVERHEAD.buffer +
+      2 * OVERHEAD.buffer +
       sl.arrayBytes() +
       sl.memberBytes +
       sl.length * STRING_HEADER +
@@ -110,8 +110,8 @@ export class ZSet implements StoreObject {
     const ids = this.positions();
     return ZSet.build(
       ids.length,
-      (k) => this.sl!.score[ids[k]!]!,
-      (k) => this.sl!.ele[ids[k]!]!,
+      (k) => this.sl!.scoreOf(ids[k]!),
+      (k) => this.sl!.eleOf(ids[k]!),
       true,
     );
   }
@@ -160,7 +160,7 @@ export class ZSet implements StoreObject {
   private adoptSkiplist(sl: SkipList): void {
     const map = new ByteTable();
     for (let x = sl.first(); x !== 0; x = sl.next(x)) {
-      const n = strBytes(sl.ele[x]!);
+      const n = strBytes(sl.eleOf(x));
       // Members of a skiplist are distinct: find() only hashes for insert().
       map.find(sb, 0, n);
       map.insert(sb, 0, n, putId(x), 0, 4);
@@ -209,7 +209,7 @@ export class ZSet implements StoreObject {
 
   prev(p: number): number {
     if (this.lp !== null) return p - 1;
-    const x = this.sl!.back[p]!;
+    const x = this.sl!.prev(p);
     return x === 0 ? -1 : x;
   }
 
@@ -226,15 +226,15 @@ export class ZSet implements StoreObject {
   }
 
   scoreAt(p: number): number {
-    return this.lp !== null ? this.lp.scores[p]! : this.sl!.score[p]!;
+    return this.lp !== null ? this.lp.scores[p]! : this.sl!.scoreOf(p);
   }
 
   memberAt(p: number): string {
-    return this.lp !== null ? this.lp.member(p) : this.sl!.ele[p]!;
+    return this.lp !== null ? this.lp.member(p) : this.sl!.eleOf(p);
   }
 
   memberLen(p: number): number {
-    return this.lp !== null ? this.lp.memberLen(p) : this.sl!.ele[p]!.length;
+    return this.lp !== null ? this.lp.memberLen(p) : this.sl!.eleOf(p).length;
   }
 
   /** The member at p as a bulk reply. */
@@ -242,7 +242,7 @@ export class ZSet implements StoreObject {
     if (this.lp !== null) {
       const o = this.lp.offs[p]!;
       out.bulk(this.lp.data, o, this.lp.offs[p + 1]! - o);
-    } else writeLatin1Bulk(out, this.sl!.ele[p]!);
+    } else writeLatin1Bulk(out, this.sl!.eleOf(p));
   }
 
   findBytes(u8: Uint8Array, off: number, len: number): number {
@@ -319,13 +319,11 @@ export class ZSet implements StoreObject {
     const i = map.find(u8, off, len);
     if (i >= 0) {
       const x = idOf(map, i);
-      const cur = sl.score[x]!;
+      const cur = sl.scoreOf(x);
       const r = this.updateRule(cur, score, flags);
       if (r !== 0) return r;
       if (this.newScore !== cur) {
-        const ele = sl.ele[x]!;
-        sl.delete(x);
-        map.setValue(i, putId(sl.insert(this.newScore, ele)), 0, 4);
+        sl.updateScore(x, this.newScore); // the node keeps its id: map unchanged
         return ZADD_UPDATED;
       }
       return 0;
@@ -360,7 +358,7 @@ export class ZSet implements StoreObject {
   removeAt(p: number): void {
     if (this.lp !== null) this.lp.removeRange(p, p + 1);
     else {
-      this.forget(this.sl!.ele[p]!);
+      this.forget(this.sl!.eleOf(p));
       this.sl!.delete(p);
       this.afterRemoval();
     }
@@ -438,11 +436,11 @@ export class ZSet implements StoreObject {
   }
 
   lexGteMin(p: number, r: LexRange): boolean {
-    return this.lp !== null ? this.lp.lexGteMin(p, r) : lexGteMin(this.sl!.ele[p]!, r);
+    return this.lp !== null ? this.lp.lexGteMin(p, r) : lexGteMin(this.sl!.eleOf(p), r);
   }
 
   lexLteMax(p: number, r: LexRange): boolean {
-    return this.lp !== null ? this.lp.lexLteMax(p, r) : lexLteMax(this.sl!.ele[p]!, r);
+    return this.lp !== null ? this.lp.lexLteMax(p, r) : lexLteMax(this.sl!.eleOf(p), r);
   }
 }
 

@@ -280,3 +280,49 @@ t.test('encoding, dump/restore through the registry, clone independence', (t) =>
   t.equal(check(c), null);
   t.end();
 });
+
+t.test('node buffers freed by pops are reused by other lists without sharing bytes', (t) => {
+  // A drains node after node from its head (their 8 KiB buffers go back for reuse) while B
+  // keeps opening full-size nodes at its head: every element of both must stay intact.
+  const a = new ListValue();
+  const b = new ListValue();
+  const cur = new ListCursor();
+  const N = 20_000;
+  const text = (c: ListCursor): string =>
+    Buffer.from(c.node!.buf.subarray(c.d, c.d + c.n)).toString('latin1');
+  for (let i = 0; i < N; i++) {
+    const v = Buffer.from(`a${i}`);
+    a.push(TAIL, v, 0, v.length);
+  }
+  for (let i = 0; i < N; i++) {
+    a.peek(HEAD, cur);
+    if (text(cur) !== `a${i}`) {
+      t.fail(`a[${i}] read ${text(cur)}`);
+      break;
+    }
+    a.trim(HEAD, 1);
+    const v = Buffer.from(`b${i}`);
+    b.push(HEAD, v, 0, v.length);
+  }
+  t.equal(a.size, 0);
+  t.equal(check(b), null);
+  let i = N;
+  for (let ok = b.peek(HEAD, cur); ok; ok = b.next(cur)) {
+    i--;
+    if (text(cur) !== `b${i}`) break;
+  }
+  t.equal(i, 0, 'B reads back head to tail in push order reversed');
+  t.end();
+});
+
+t.test('a run of pushes at one end fills nodes to the limit and moves each node rarely', (t) => {
+  for (const where of [HEAD, TAIL]) {
+    const l = new ListValue();
+    const v = Buffer.from('xxx');
+    for (let i = 0; i < 50_000; i++) l.push(where, v, 0, 3);
+    const perNode = Math.floor(MAX_NODE / entrySize(3));
+    t.equal(l.nodes, Math.ceil(50_000 / perNode), `${where === HEAD ? 'LPUSH' : 'RPUSH'}: full nodes`);
+    t.equal(check(l), null);
+  }
+  t.end();
+});

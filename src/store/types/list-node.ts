@@ -21,6 +21,26 @@ export function entrySize(len: number): number {
   return len + 2 * vsize(len);
 }
 
+/**
+ * Freed MAX_NODE-byte buffers, reused by the next node that needs one. Each allocation of an
+ * off-heap Uint8Array costs microseconds (backing store plus external-memory accounting that
+ * drives GC), so a queue that drains nodes at one end and fills new ones at the other would
+ * otherwise pay that every ~1600 small pushes. Module state is per shard (one worker each, one
+ * command at a time); a few buffers at most, so an idle shard holds at most SPARE_MAX * 8 KiB.
+ */
+const spare: Uint8Array[] = [];
+const SPARE_MAX = 8;
+
+/** A buffer of `cap` bytes; its content is garbage (nodes only read what they wrote). */
+function takeBuffer(cap: number): Uint8Array {
+  return cap === MAX_NODE && spare.length > 0 ? spare.pop()! : new Uint8Array(cap);
+}
+
+/** Hands back a buffer no node uses any more. */
+export function releaseBuffer(b: Uint8Array): void {
+  if (b.length === MAX_NODE && spare.length < SPARE_MAX) spare.push(b);
+}
+
 function ceilPow2(n: number): number {
   let c = MIN_CAP;
   while (c < n) c *= 2;
@@ -43,10 +63,14 @@ export class QNode {
   prev: QNode | null = null;
   next: QNode | null = null;
 
-  /** An empty node with room for `need` bytes, placed for pushes at the head or the tail. */
-  constructor(need: number, atHead: boolean) {
-    const cap = need > MAX_NODE ? need : ceilPow2(need);
-    this.buf = new Uint8Array(cap);
+  /**
+   * An empty node with room for `need` bytes, placed for pushes at the head or the tail;
+   * `full` starts it at MAX_NODE bytes (a push run overflowed its neighbour and will fill it:
+   * this skips the eight doublings from MIN_CAP).
+   */
+  constructor(need: number, atHead: boolean, full = false) {
+    const cap = need > MAX_NODE ? need : full ? MAX_NODE : ceilPow2(need);
+    this.buf = takeBuffer(cap);
     this.start = this.end = atHead ? cap : 0;
   }
 
@@ -103,23 +127,38 @@ export class QNode {
 
   /**
    * Replaces `del` bytes at `pos` by a gap of `ins` bytes and returns where the gap starts.
-   * Moves the shorter side when there is room on its end, else reallocates (growth doubles up
-   * to MAX_NODE; a node over MAX_NODE holds one large element and gets exactly its size).
+   * Moves the shorter side when there is room on its end (first re-placing the data when only
+   * the other end has room), else reallocates (growth doubles up to MAX_NODE; a node over MAX_NODE holds one large element and gets exactly its size).
    */
   splice(pos: number, del: number, ins: number): number {
     const diff = ins - del;
     const b = this.buf;
     const left = pos - this.start;
     const right = this.end - pos - del;
-    const canLeft = this.start - diff >= 0;
-    const canRight = this.end + diff <= b.length;
+    let canLeft = this.start - diff >= 0;
+    let canRight = this.end + diff <= b.length;
+    if (canLeft !== canRight && canLeft === left > right) {
+      // The shorter side has no room on its end but the buffer has: move the data once so
+      // most of the free space is on that side. Shifting the longer side instead would be
+      // paid again on every push at this end (an LPUSH run would move the whole node each
+      // time its head room ran out); after this, the pushes that follow are O(1) again.
+      const free = b.length - (this.end - this.start);
+      const ns = left <= right ? Math.max(diff, free - (free >> 2)) : Math.min(free - diff, free >> 2);
+      b.copyWithin(ns, this.start, this.end);
+      pos += ns - this.start;
+      this.end += ns - this.start;
+      this.start = ns;
+      canLeft = left <= right;
+      canRight = !canLeft;
+    }
+    // copyWithin is a builtin call even for nothing: pushes at an end move no bytes.
     if (canLeft && (left <= right || !canRight)) {
-      b.copyWithin(this.start - diff, this.start, pos);
+      if (left > 0) b.copyWithin(this.start - diff, this.start, pos);
       this.start -= diff;
       return pos - diff;
     }
     if (canRight) {
-      b.copyWithin(pos + ins, pos + del, this.end);
+      if (right > 0) b.copyWithin(pos + ins, pos + del, this.end);
       this.end += diff;
       return pos;
     }
@@ -139,10 +178,11 @@ export class QNode {
     const used = left + ins + right;
     const free = cap - used;
     const ns = slackFirst ? free - (free >> 2) : free >> 2;
-    const nb = new Uint8Array(cap);
+    const nb = takeBuffer(cap);
     nb.set(b.subarray(this.start, pos), ns);
     nb.set(b.subarray(pos + del, this.end), ns + left + ins);
     this.buf = nb;
+    releaseBuffer(b);
     this.start = ns;
     this.end = ns + used;
     return ns + left;

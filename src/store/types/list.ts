@@ -1,6 +1,6 @@
 import { OVERHEAD, registerType, type StoreObject } from '../object.ts';
 import { TYPE_LIST } from '../record.ts';
-import { Entry, MAX_NODE, QNode, entrySize } from './list-node.ts';
+import { Entry, MAX_NODE, QNode, entrySize, releaseBuffer } from './list-node.ts';
 
 /** Which end of a list (Redis LIST_HEAD / LIST_TAIL). */
 export const HEAD = 0;
@@ -8,6 +8,8 @@ export const TAIL = 1;
 
 /** Heap cost of a node beyond its buffer: the node object and the Uint8Array view. */
 const NODE_COST = OVERHEAD.object + OVERHEAD.buffer;
+/** What an unlinked node holds once its buffer went back for reuse. */
+const NO_BYTES = new Uint8Array(0);
 
 /** An element's position: its node (null past either end) and its bytes there (see Entry). */
 export class ListCursor extends Entry {
@@ -42,7 +44,7 @@ export class ListValue implements StoreObject {
     const atHead = where === HEAD;
     let node = atHead ? this.head : this.tail;
     if (node === null || node.used + es > MAX_NODE) {
-      node = new QNode(es, atHead);
+      node = new QNode(es, atHead, node !== null);
       this.link(node, atHead ? null : this.tail);
     }
     this.putEnd(node, atHead, src, off, len, es);
@@ -82,7 +84,10 @@ export class ListValue implements StoreObject {
       node.count -= n;
       this.size -= n;
       n = 0;
-      this.shrink(node);
+      // An end node of a longer list is being drained by pops: shrinking it on the way down
+      // would reallocate it five times before it is unlinked. Only a list's single node gives
+      // memory back here, so the slack is at most one node per end of a list over 8 KiB.
+      if (this.nodes === 1) this.shrink(node);
     }
   }
 
@@ -344,6 +349,8 @@ export class ListValue implements StoreObject {
     node.prev = node.next = null;
     this.nodes--;
     this.mem -= NODE_COST + node.buf.length;
+    releaseBuffer(node.buf);
+    node.buf = NO_BYTES;
   }
 }
 

@@ -270,7 +270,7 @@ export class ByteTable {
 
   /** Rewrites the store without holes, in entry order, once holes are most of it. */
   private maybeCompact(): void {
-    if (this.used < 4096 || this.live * 2 >= this.used) return;
+    if (this.used < 512 || this.live * 2 >= this.used) return;
     const meta = this.meta;
     const src = this.data;
     const dst = new Uint8Array(Math.max(64, this.live + (this.live >> 2)));
